@@ -1,0 +1,1 @@
+"""Agencies that answer inquiries, and the catalogue of inquiry types they issue."""

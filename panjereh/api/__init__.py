@@ -1,0 +1,1 @@
+"""HTTP API v1: thin routers over flows and queries."""

@@ -1,0 +1,65 @@
+"""Dependencies shared by the routers: the session, the clock, the signed-in principal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from panjereh.auth import tokens
+from panjereh.auth.principal import Principal
+from panjereh.clock import Clock
+from panjereh.config import Settings
+from panjereh.errors import Unauthorized
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_settings(request: Request) -> Settings:
+    """The application's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A session for this request; whatever it did not commit is rolled back."""
+    session: Session = request.app.state.session_factory()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+def get_now(request: Request) -> datetime:
+    """The instant this request happens, from the application's clock."""
+    clock: Clock = request.app.state.clock
+    return clock.now()
+
+
+def get_principal(
+    token: Annotated[str | None, Depends(oauth2)],
+    settings: Annotated[Settings, Depends(get_settings)],
+    now: Annotated[datetime, Depends(get_now)],
+) -> Principal:
+    """The signed-in principal; every endpoint but sign-in and health needs one."""
+    if not token:
+        raise Unauthorized("sign in first: send a bearer token from /api/v1/auth/token")
+    return tokens.read(token, secret=settings.secret_key, now=now)
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+NowDep = Annotated[datetime, Depends(get_now)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Any unique string; a retry with the same key returns the first response.",
+    ),
+]

@@ -1,0 +1,47 @@
+"""Response helpers shared by routers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.responses import JSONResponse
+
+from panjereh.errors import PROBLEM_JSON
+from panjereh.idempotency.service import Outcome
+
+# RFC 9457 problem details as Panjereh writes them (inline, so it needs no registered model).
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "example": "/problems/validation"},
+        "title": {"type": "string", "example": "Unprocessable Content"},
+        "status": {"type": "integer", "example": 422},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "reason": {"type": "string"}},
+            },
+        },
+    },
+}
+_PROBLEM = {"content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}}
+
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Not signed in, or the token is not valid", **_PROBLEM},
+    403: {"description": "This role may not do this", **_PROBLEM},
+    404: {"description": "Not found among what the caller may see", **_PROBLEM},
+    409: {"description": "Not allowed in the resource's current state", **_PROBLEM},
+    413: {"description": "The body is larger than the limit", **_PROBLEM},
+    422: {"description": "A field is invalid: `errors` names it and why", **_PROBLEM},
+}
+
+
+def outcome_response(outcome: Outcome) -> JSONResponse:
+    """The JSON response for an idempotent outcome, marking a replayed answer."""
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+    return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)

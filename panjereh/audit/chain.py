@@ -1,0 +1,182 @@
+"""Appending to and verifying the hash-chained event log.
+
+Flows call :func:`record` as they change state; nothing is written then. Just before the
+transaction commits, :func:`append_pending` takes the chain head (locked on PostgreSQL), gives
+each pending event the next sequence number and a SHA-256 over its content and the previous
+hash, and writes them with the rest of the transaction: an event exists if and only if the
+change it describes was committed, and any edit, deletion or reordering breaks the chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from panjereh.audit.models import ChainHead, Event
+from panjereh.auth.principal import Principal
+
+GENESIS_HASH = "0" * 64
+_PENDING = "panjereh.pending_events"
+
+
+@dataclass(slots=True)
+class PendingEvent:
+    """An event waiting for its transaction to commit."""
+
+    kind: str
+    at: datetime
+    actor: Principal
+    declaration_id: int | None
+    inquiry_id: int | None
+    before: str | None
+    after: str | None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def record(
+    session: Session,
+    *,
+    kind: str,
+    at: datetime,
+    actor: Principal,
+    declaration_id: int | None = None,
+    inquiry_id: int | None = None,
+    before: str | None = None,
+    after: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Queue an event for this transaction; it is chained and written at commit."""
+    session.info.setdefault(_PENDING, []).append(
+        PendingEvent(kind, at, actor, declaration_id, inquiry_id, before, after, data or {})
+    )
+
+
+def digest(
+    *,
+    seq: int,
+    at: datetime,
+    actor_id: int | None,
+    actor: str,
+    kind: str,
+    declaration_id: int | None,
+    inquiry_id: int | None,
+    before: str | None,
+    after: str | None,
+    data: dict[str, Any],
+    prev_hash: str,
+) -> str:
+    """The hash of one event: SHA-256 over canonical JSON of its content and the previous hash."""
+    body = json.dumps(
+        [
+            seq,
+            at.isoformat(),
+            actor_id,
+            actor,
+            kind,
+            declaration_id,
+            inquiry_id,
+            before,
+            after,
+            data,
+            prev_hash,
+        ],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def append_pending(session: Session) -> None:
+    """Chain and write this transaction's pending events.
+
+    Flows call it as their last step, so that what they return already shows their events;
+    it also runs as a ``before_commit`` hook, so that no recorded event is ever left behind.
+    On PostgreSQL it locks the chain head until the transaction ends: call it last.
+    """
+    pending: list[PendingEvent] | None = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    session.flush()  # ids of rows created in this transaction are needed by the events
+    head = session.execute(
+        select(ChainHead).where(ChainHead.id == 1).with_for_update()
+    ).scalar_one_or_none()
+    if head is None:
+        head = ChainHead(id=1, seq=0, hash=GENESIS_HASH)
+        session.add(head)
+    seq, prev = head.seq, head.hash
+    rows = []
+    for ev in pending:
+        seq += 1
+        values: dict[str, Any] = {
+            "seq": seq,
+            "at": ev.at,
+            "actor_id": ev.actor.id,
+            "actor": ev.actor.username,
+            "kind": ev.kind,
+            "declaration_id": ev.declaration_id,
+            "inquiry_id": ev.inquiry_id,
+            "before": ev.before,
+            "after": ev.after,
+            "data": ev.data,
+        }
+        link = digest(**values, prev_hash=prev)
+        rows.append(Event(**values, prev_hash=prev, hash=link))
+        prev = link
+    head.seq, head.hash = seq, prev
+    session.add_all(rows)
+    session.flush()
+
+
+def discard_pending(session: Session) -> None:
+    """Drop queued events after a rollback, so they never attach to a later commit."""
+    session.info.pop(_PENDING, None)
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The outcome of verifying the chain."""
+
+    checked: int
+    broken_at: int | None = None
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_at is None
+
+
+def verify(session: Session, *, batch: int = 5000) -> ChainReport:
+    """Recompute every link in order and report the first one that does not hold."""
+    prev, expected_seq, checked = GENESIS_HASH, 1, 0
+    for ev in session.scalars(select(Event).order_by(Event.seq).execution_options(yield_per=batch)):
+        if ev.seq != expected_seq:
+            return ChainReport(checked, expected_seq, f"event {expected_seq} is missing")
+        if ev.prev_hash != prev:
+            return ChainReport(checked, ev.seq, "previous-hash link does not match")
+        recomputed = digest(
+            seq=ev.seq,
+            at=ev.at,
+            actor_id=ev.actor_id,
+            actor=ev.actor,
+            kind=ev.kind,
+            declaration_id=ev.declaration_id,
+            inquiry_id=ev.inquiry_id,
+            before=ev.before,
+            after=ev.after,
+            data=ev.data,
+            prev_hash=ev.prev_hash,
+        )
+        if recomputed != ev.hash:
+            return ChainReport(checked, ev.seq, "content does not match its hash")
+        prev, expected_seq, checked = ev.hash, expected_seq + 1, checked + 1
+    head = session.get(ChainHead, 1)
+    if head is not None and (head.seq != checked or head.hash != prev):
+        return ChainReport(checked, checked + 1, "events after the last one were removed")
+    return ChainReport(checked)

@@ -1,0 +1,40 @@
+"""Users and their roles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from panjereh.db import Base, UTCDateTime
+
+
+class Role(StrEnum):
+    """What a user may do; an officer and an agency head belong to one agency."""
+
+    TRADER = "trader"
+    OFFICER = "officer"
+    AGENCY_HEAD = "agency_head"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+AGENCY_ROLES = frozenset({Role.OFFICER, Role.AGENCY_HEAD})
+
+
+class User(Base):
+    """A person (or later, a machine) who signs in to Panjereh."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    agency_code: Mapped[str | None] = mapped_column(ForeignKey("agencies.code"), default=None)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    province: Mapped[str | None] = mapped_column(String(8), default=None)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

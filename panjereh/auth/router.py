@@ -1,0 +1,63 @@
+"""Signing in: the OAuth2 password flow, issuing short-lived bearer tokens."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel
+
+from panjereh.api.deps import CurrentPrincipal, NowDep, SessionDep, SettingsDep
+from panjereh.api.responses import PROBLEMS
+from panjereh.auth import service, tokens
+from panjereh.errors import Unauthorized
+
+router = APIRouter(prefix="/api/v1", tags=["auth"], responses=PROBLEMS)
+
+
+class Token(BaseModel):
+    """An OAuth2 bearer token."""
+
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
+    expires_in: int
+
+
+class Me(BaseModel):
+    """Who the token belongs to."""
+
+    id: int | None
+    username: str
+    role: str | None
+    agency_code: str | None
+
+
+@router.post("/auth/token", response_model=Token)
+def issue_token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+) -> Token:
+    """Exchange a username and password for a bearer token (OAuth2 password flow)."""
+    principal = service.authenticate(
+        session=session, username=form.username, password=form.password
+    )
+    if principal is None:
+        raise Unauthorized("wrong username or password")
+    ttl = timedelta(minutes=settings.token_ttl_minutes)
+    token = tokens.issue(principal=principal, secret=settings.secret_key, now=now, ttl=ttl)
+    return Token(access_token=token, expires_in=int(ttl.total_seconds()))
+
+
+@router.get("/auth/me", response_model=Me)
+def who_am_i(principal: CurrentPrincipal) -> Me:
+    """The signed-in user's identity, role and agency."""
+    return Me(
+        id=principal.id,
+        username=principal.username,
+        role=principal.role.value if principal.role else None,
+        agency_code=principal.agency_code,
+    )

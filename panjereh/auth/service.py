@@ -1,0 +1,70 @@
+"""Creating users and checking credentials."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from panjereh.agencies.models import Agency
+from panjereh.auth.models import AGENCY_ROLES, Role, User
+from panjereh.auth.passwords import hash_password, verify_password
+from panjereh.auth.principal import Principal
+from panjereh.errors import Conflict, Invalid
+
+MIN_PASSWORD_LENGTH = 10
+
+
+def create_user(
+    *,
+    session: Session,
+    username: str,
+    password: str,
+    role: Role,
+    agency_code: str | None,
+    at: datetime,
+    full_name: str = "",
+    province: str | None = None,
+) -> User:
+    """Add a user; officers and agency heads must name their agency, others must not."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(
+            f"the password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+    if role in AGENCY_ROLES:
+        if agency_code is None or session.get(Agency, agency_code) is None:
+            raise Invalid(f"a {role.value} must belong to a known agency", field="agency")
+    elif agency_code is not None:
+        raise Invalid(f"a {role.value} does not belong to an agency", field="agency")
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"user {username!r} already exists", field="username")
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        role=role.value,
+        agency_code=agency_code,
+        full_name=full_name,
+        province=province,
+        created_at=at,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(*, session: Session, username: str, password: str) -> Principal | None:
+    """The user's principal if the credentials are right and the account is active."""
+    user = session.scalars(select(User).where(User.username == username)).first()
+    if not verify_password(user.password_hash if user else None, password):
+        return None
+    if user is None or not user.is_active:
+        return None
+    return principal_of(user)
+
+
+def principal_of(user: User) -> Principal:
+    """The principal for a stored user."""
+    return Principal(
+        id=user.id, username=user.username, role=Role(user.role), agency_code=user.agency_code
+    )

@@ -1,0 +1,192 @@
+"""The ``panjereh`` command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy import Engine
+
+from panjereh.auth.models import Role
+from panjereh.auth.principal import SYSTEM
+from panjereh.clock import SystemClock
+from panjereh.config import get_settings
+from panjereh.db import make_engine, make_session_factory, transaction
+from panjereh.errors import DomainError, field_path
+
+app = typer.Typer(help="Panjereh: the national trade single window.", no_args_is_help=True)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+users_app = typer.Typer(help="Users and roles.", no_args_is_help=True)
+rules_app = typer.Typer(help="Versioned rule sets.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained event log.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(rules_app, name="rules")
+app.add_typer(audit_app, name="audit")
+
+
+def _engine() -> Engine:
+    settings = get_settings()
+    return make_engine(settings.database_url, echo=settings.sql_echo)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    return typer.Exit(code=1)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Migrate the schema to REVISION and load the reference data (agencies, default rules)."""
+    from panjereh import migrate
+
+    engine = _engine()
+    migrate.upgrade(engine, revision)
+    migrate.seed(engine, clock=SystemClock())
+    typer.echo(f"database at {engine.url.render_as_string(hide_password=True)} is up to date")
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Option(help="sign-in name")],
+    password: Annotated[
+        str,
+        typer.Option(
+            help="at least 10 characters", prompt=True, hide_input=True, confirmation_prompt=True
+        ),
+    ],
+    role: Annotated[Role, typer.Option(help="what the user may do")],
+    agency: Annotated[str | None, typer.Option(help="agency code (officer, agency_head)")] = None,
+    full_name: Annotated[str, typer.Option(help="display name")] = "",
+) -> None:
+    """Create a user with a role (and an agency for officers and agency heads)."""
+    from panjereh.auth.service import create_user
+
+    try:
+        with transaction(make_session_factory(_engine())) as session:
+            user = create_user(
+                session=session,
+                username=username,
+                password=password,
+                role=role,
+                agency_code=agency,
+                at=SystemClock().now(),
+                full_name=full_name,
+            )
+    except DomainError as error:
+        raise _fail(f"refused: {error.detail}") from None
+    typer.echo(f"created user {user.username} (id {user.id}, {user.role})")
+
+
+@rules_app.command("load")
+def rules_load(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    activate: Annotated[bool, typer.Option(help="make it the active rule set")] = True,
+) -> None:
+    """Load a rule-set document (JSON) as a new version; existing inquiries are unaffected."""
+    from panjereh.rules import service
+    from panjereh.rules.document import RuleSetDocument
+
+    try:
+        document = RuleSetDocument.model_validate_json(file.read_bytes())
+    except ValidationError as error:
+        lines = [f"  {field_path(e['loc'])}: {e['msg']}" for e in error.errors()]
+        raise _fail("the rule set is not valid:\n" + "\n".join(lines)) from None
+    with transaction(make_session_factory(_engine())) as session:
+        record = service.load(
+            session=session,
+            document=document,
+            loaded_by=SYSTEM.username,
+            at=SystemClock().now(),
+            activate=activate,
+        )
+    state = "active" if activate else "stored, not active"
+    typer.echo(f"rule set v{record.version} ({len(document.rules)} rules) {state}")
+
+
+@rules_app.command("list")
+def rules_list() -> None:
+    """Show every stored rule-set version."""
+    from panjereh.rules import service
+
+    with transaction(make_session_factory(_engine())) as session:
+        for record in service.list_versions(session=session):
+            mark = "*" if record.is_active else " "
+            typer.echo(
+                f"{mark} v{record.version}  {record.loaded_at:%Y-%m-%d %H:%M}Z  "
+                f"{record.checksum[:12]}  {record.name}"
+            )
+
+
+@rules_app.command("activate")
+def rules_activate(version: int) -> None:
+    """Make a stored VERSION the rule set for new filings."""
+    from panjereh.rules import service
+
+    try:
+        with transaction(make_session_factory(_engine())) as session:
+            service.activate_version(session=session, version=version)
+    except DomainError as error:
+        raise _fail(error.detail) from None
+    typer.echo(f"rule set v{version} is active")
+
+
+@rules_app.command("export-default")
+def rules_export_default() -> None:
+    """Print the default rule set shipped with Panjereh (a starting point for your own)."""
+    from panjereh.rules import service
+
+    typer.echo(json.dumps(service.default_document(), ensure_ascii=False, indent=1))
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the event chain; report the first broken link, exit 1 if there is one."""
+    from panjereh.audit.chain import verify
+
+    with transaction(make_session_factory(_engine())) as session:
+        report = verify(session)
+    if report.ok:
+        typer.echo(f"audit chain intact: {report.checked} events verified")
+        return
+    raise _fail(
+        f"audit chain broken at event {report.broken_at}: {report.reason} "
+        f"({report.checked} events verified before it)"
+    )
+
+
+@app.command("demo-data")
+def demo_data(
+    declarations: Annotated[int, typer.Option(help="how many declarations")] = 3000,
+    days: Annotated[int, typer.Option(help="over how many past days")] = 90,
+    seed: Annotated[int, typer.Option(help="random seed")] = 1405,
+) -> None:
+    """Load realistic demo history: real agencies and HS codes, traders in several provinces,
+    answers with realistic delays (some agencies slow, some late). Prints the demo accounts."""
+    from panjereh.demo.history import load_demo
+
+    summary = load_demo(_engine(), declarations=declarations, days=days, seed=seed)
+    typer.echo(summary)
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+    workers: Annotated[int, typer.Option(help="server processes")] = 1,
+) -> None:
+    """Serve the API (and, later, the web pages)."""
+    import uvicorn
+
+    uvicorn.run(
+        "panjereh.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=False,
+        log_level="info",
+    )

@@ -1,0 +1,47 @@
+"""Settings from the environment: one typed object, refusing unsafe secrets outside development."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# A secret that works out of the box is a convenience for a laptop and a hole in production:
+# it is accepted only when PANJEREH_ENV is development or test.
+DEVELOPMENT_SECRET = "panjereh-development-secret-do-not-use-in-production"  # noqa: S105
+
+
+class Settings(BaseSettings):
+    """Everything Panjereh reads from its environment (prefix ``PANJEREH_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="PANJEREH_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///./var/panjereh.db"
+    secret_key: str = DEVELOPMENT_SECRET
+    token_ttl_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_items_per_declaration: int = Field(default=500, ge=1)
+    timezone: str = "Asia/Tehran"
+    sql_echo: bool = False
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_secret(self) -> Settings:
+        if self.env in ("development", "test"):
+            return self
+        if self.secret_key == DEVELOPMENT_SECRET:
+            raise ValueError(
+                "PANJEREH_SECRET_KEY still has the development default; "
+                "set a random secret of at least 32 characters outside development"
+            )
+        if len(self.secret_key) < 32:
+            raise ValueError("PANJEREH_SECRET_KEY must be at least 32 characters long")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Declarations: one filing by a trader, with its goods items."""

@@ -1,0 +1,148 @@
+"""The one error format: RFC 9457 problem details (``application/problem+json``).
+
+Flows raise :class:`DomainError` subclasses; the handlers here turn them, request-validation
+errors and HTTP errors into problem documents that name the field and the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One field that is wrong, and why."""
+
+    field: str
+    reason: str
+
+
+class DomainError(Exception):
+    """A request that the domain refuses; subclasses fix the HTTP status."""
+
+    status = 400
+    slug = "bad-request"
+
+    def __init__(self, detail: str, *, field: str | None = None, slug: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = [FieldError(field, detail)] if field else []
+        if slug:
+            self.slug = slug
+
+
+class Unauthorized(DomainError):
+    """No valid credentials."""
+
+    status, slug = 401, "unauthorized"
+
+
+class Forbidden(DomainError):
+    """Authenticated, but this role may not do this."""
+
+    status, slug = 403, "forbidden"
+
+
+class NotFound(DomainError):
+    """No such resource within what the caller may see."""
+
+    status, slug = 404, "not-found"
+
+
+class Conflict(DomainError):
+    """The resource is not in a state that allows this (for example, already decided)."""
+
+    status, slug = 409, "conflict"
+
+
+class Invalid(DomainError):
+    """The request is well-formed but its content is refused."""
+
+    status, slug = 422, "invalid"
+
+
+def problem(
+    status: int,
+    *,
+    slug: str,
+    detail: str,
+    errors: list[FieldError] | None = None,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """Build a problem+json response."""
+    body: dict[str, Any] = {
+        "type": f"/problems/{slug}",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    if errors:
+        body["errors"] = [{"field": e.field, "reason": e.reason} for e in errors]
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    """``("body", "items", 0, "hs_code")`` → ``items[0].hs_code``."""
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header", "form"):
+        parts = parts[1:]
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "body"
+
+
+def _clean_reason(message: str) -> str:
+    return message.removeprefix("Value error, ")
+
+
+def install(app: FastAPI) -> None:
+    """Register the problem+json handlers on ``app``."""
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return problem(
+            exc.status,
+            slug=exc.slug,
+            detail=exc.detail,
+            errors=exc.errors,
+            instance=request.url.path,
+            headers=headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            FieldError(field_path(e.get("loc", ())), _clean_reason(str(e.get("msg", ""))))
+            for e in exc.errors()
+        ]
+        detail = "; ".join(f"{e.field}: {e.reason}" for e in errors[:5]) or "invalid request"
+        return problem(
+            422, slug="validation", detail=detail, errors=errors, instance=request.url.path
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(
+            exc.status_code,
+            slug=HTTPStatus(exc.status_code).phrase.lower().replace(" ", "-"),
+            detail=str(exc.detail),
+            instance=request.url.path,
+            headers=dict(exc.headers) if exc.headers else None,
+        )

@@ -1,0 +1,103 @@
+"""Running a state-changing request at most once per ``Idempotency-Key``.
+
+The first response is stored in the same transaction as the change it reports, so either both
+exist or neither does: a client that timed out can retry with the same key and gets the first
+answer, and the change is not made twice. The same key with a different request is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from panjereh.auth.principal import Principal
+from panjereh.errors import Invalid
+from panjereh.idempotency.models import IdempotencyRecord
+
+MAX_KEY_LENGTH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a request answered, and whether this is the stored answer to a retry."""
+
+    status_code: int
+    body: Any
+    replayed: bool = False
+
+
+def _fingerprint(method: str, path: str, body: bytes) -> str:
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
+
+
+def _stored(session: Session, user_id: int, key: str) -> IdempotencyRecord | None:
+    return session.scalars(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
+        )
+    ).first()
+
+
+def _replay(record: IdempotencyRecord, fingerprint: str) -> Outcome:
+    if record.request_hash != fingerprint:
+        raise Invalid(
+            "this Idempotency-Key was already used for a different request",
+            field="Idempotency-Key",
+            slug="idempotency-key-reused",
+        )
+    return Outcome(record.status_code, json.loads(record.response_body), replayed=True)
+
+
+def run_once(
+    *,
+    session: Session,
+    principal: Principal,
+    key: str | None,
+    method: str,
+    path: str,
+    body: bytes,
+    at: datetime,
+    action: Callable[[], Outcome],
+) -> Outcome:
+    """Run ``action`` and commit, unless ``key`` already has a stored answer to return."""
+    if key is None or principal.id is None:
+        outcome = action()
+        session.commit()
+        return outcome
+    if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isascii():
+        raise Invalid(f"must be 1 to {MAX_KEY_LENGTH} ASCII characters", field="Idempotency-Key")
+    fingerprint = _fingerprint(method, path, body)
+    existing = _stored(session, principal.id, key)
+    if existing is not None:
+        return _replay(existing, fingerprint)
+    outcome = action()
+    session.add(
+        IdempotencyRecord(
+            user_id=principal.id,
+            key=key,
+            method=method,
+            path=path,
+            request_hash=fingerprint,
+            status_code=outcome.status_code,
+            response_body=json.dumps(outcome.body, ensure_ascii=False),
+            created_at=at,
+        )
+    )
+    try:
+        session.commit()
+    except IntegrityError:
+        # A concurrent request with the same key committed first: answer as it did.
+        session.rollback()
+        winner = _stored(session, principal.id, key)
+        if winner is None:
+            raise
+        return _replay(winner, fingerprint)
+    return outcome

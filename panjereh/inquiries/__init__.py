@@ -1,0 +1,1 @@
+"""Inquiries: one agency's required answer about a declaration, and its state machine."""

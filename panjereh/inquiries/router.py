@@ -1,0 +1,154 @@
+"""HTTP endpoints for inquiries: the agency queue, decisions and the trader's replies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from panjereh.api.deps import CurrentPrincipal, IdempotencyKey, NowDep, SessionDep
+from panjereh.api.responses import PROBLEMS, outcome_response
+from panjereh.declarations import service as declarations
+from panjereh.declarations.schemas import EventOut, InquirySummary, ItemOut
+from panjereh.idempotency.service import Outcome, run_once
+from panjereh.inquiries import flows, service
+from panjereh.inquiries.models import Inquiry
+from panjereh.inquiries.schemas import (
+    DecisionIn,
+    InquiryOut,
+    InquiryQueueItem,
+    InquiryQueuePage,
+    ReplyIn,
+)
+from panjereh.inquiries.states import OPEN_STATES, InquiryState
+
+router = APIRouter(prefix="/api/v1/inquiries", tags=["inquiries"], responses=PROBLEMS)
+
+
+def _detail(session: Session, inquiry: Inquiry) -> InquiryOut:
+    declaration = declarations.get_by_id(session=session, declaration_id=inquiry.declaration_id)
+    events = [
+        EventOut.model_validate(e)
+        for e in declarations.timeline(session=session, declaration_id=declaration.id)
+        if e.inquiry_id in (None, inquiry.id)
+    ]
+    return InquiryOut(
+        **InquirySummary.model_validate(inquiry).model_dump(),
+        declaration_id=declaration.id,
+        declaration_status=declaration.status,
+        kind=declaration.kind,
+        customs_office=declaration.customs_office,
+        province=declaration.province,
+        items=[ItemOut.model_validate(i) for i in declaration.items],
+        timeline=events,
+    )
+
+
+@router.get("", response_model=InquiryQueuePage)
+def agency_queue(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    now: NowDep,
+    state: InquiryState | None = None,
+    agency: Annotated[str | None, Query(description="supervisors only: one agency")] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> InquiryQueuePage:
+    """The agency's inquiries, soonest deadline first (officers see their own agency's)."""
+    rows, total = service.queue(
+        session=session,
+        principal=principal,
+        state=state,
+        agency=agency,
+        offset=offset,
+        limit=limit,
+    )
+    return InquiryQueuePage(
+        items=[
+            InquiryQueueItem(
+                **InquirySummary.model_validate(r).model_dump(),
+                declaration_id=r.declaration_id,
+                overdue=r.state in OPEN_STATES and r.due_at < now,
+            )
+            for r in rows
+        ],
+        total=total,
+        offset=offset,
+        limit=limit,
+    )
+
+
+@router.get("/{inquiry_id}", response_model=InquiryOut)
+def get_inquiry(inquiry_id: int, principal: CurrentPrincipal, session: SessionDep) -> InquiryOut:
+    """One inquiry with the goods it concerns and its history."""
+    inquiry = service.get_visible(session=session, principal=principal, inquiry_id=inquiry_id)
+    return _detail(session, inquiry)
+
+
+@router.post("/{inquiry_id}/decision", response_model=InquiryOut)
+def decide(
+    inquiry_id: int,
+    decision: DecisionIn,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    now: NowDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """The agency's answer: approve, reject (reason required) or request information
+    (reason required). A decision on an inquiry that is no longer open is a 409."""
+
+    def action() -> Outcome:
+        inquiry = flows.decide(
+            session=session,
+            principal=principal,
+            inquiry_id=inquiry_id,
+            decision=decision,
+            at=now,
+        )
+        return Outcome(200, _detail(session, inquiry).model_dump(mode="json"))
+
+    return outcome_response(
+        run_once(
+            session=session,
+            principal=principal,
+            key=idempotency_key,
+            method="POST",
+            path=f"/api/v1/inquiries/{inquiry_id}/decision",
+            body=decision.model_dump_json().encode(),
+            at=now,
+            action=action,
+        )
+    )
+
+
+@router.post("/{inquiry_id}/reply", response_model=InquiryOut)
+def reply(
+    inquiry_id: int,
+    answer: ReplyIn,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    now: NowDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """The trader answers an agency's request for information."""
+
+    def action() -> Outcome:
+        inquiry = flows.reply(
+            session=session, principal=principal, inquiry_id=inquiry_id, answer=answer, at=now
+        )
+        return Outcome(200, _detail(session, inquiry).model_dump(mode="json"))
+
+    return outcome_response(
+        run_once(
+            session=session,
+            principal=principal,
+            key=idempotency_key,
+            method="POST",
+            path=f"/api/v1/inquiries/{inquiry_id}/reply",
+            body=answer.model_dump_json().encode(),
+            at=now,
+            action=action,
+        )
+    )

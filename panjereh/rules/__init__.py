@@ -1,0 +1,1 @@
+"""Versioned rule sets: which inquiries a declaration needs, and why."""

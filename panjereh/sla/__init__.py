@@ -1,0 +1,1 @@
+"""Service levels in Iranian business time: calendars (pure) and the one deadline function."""

@@ -1,0 +1,198 @@
+"""Test fixtures: a migrated store on SQLite and on PostgreSQL, a controllable clock, users.
+
+PostgreSQL runs wherever it is reachable at PANJEREH_TEST_POSTGRES_URL (default: the local
+server on 127.0.0.1:5432). With PANJEREH_REQUIRE_POSTGRES=1 (set by .ci/run) an unreachable
+PostgreSQL fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from panjereh import migrate
+from panjereh.auth.models import Role
+from panjereh.auth.service import create_user
+from panjereh.clock import ManualClock
+from panjereh.config import Settings
+from panjereh.db import make_engine, make_session_factory, transaction
+from panjereh.main import create_app
+from panjereh.tables import metadata
+
+POSTGRES_URL = os.environ.get(
+    "PANJEREH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+REQUIRE_POSTGRES = os.environ.get("PANJEREH_REQUIRE_POSTGRES") == "1"
+PASSWORD = "correct-horse-battery"
+# Saturday 2026-11-21, 08:30 in Tehran: a working morning for every agency.
+START = datetime(2026, 11, 21, 5, 0, tzinfo=UTC)
+
+
+def _postgres_available() -> str | None:
+    try:
+        with psycopg.connect(POSTGRES_URL.replace("+psycopg", ""), connect_timeout=3):
+            return None
+    except psycopg.Error as error:
+        return str(error)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated, seeded SQLite file that each test copies."""
+    path = tmp_path_factory.mktemp("template") / "panjereh.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    migrate.seed(engine, clock=ManualClock(START))
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A migrated PostgreSQL database of this test session's own."""
+    problem = _postgres_available()
+    if problem is not None:
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"PostgreSQL is required but not reachable: {problem}")
+        pytest.skip(f"PostgreSQL not reachable: {problem}")
+    name = f"panjereh_test_{uuid.uuid4().hex[:10]}"
+    admin = POSTGRES_URL.replace("+psycopg", "")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = admin.rsplit("/", 1)[0] + f"/{name}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _truncate_postgres(engine: Engine) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, seeded store for one test, on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "panjereh.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_database")
+    engine = make_engine(url)
+    _truncate_postgres(engine)
+    migrate.seed(engine, clock=ManualClock(START))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """A clock standing still at a working morning until a test moves it."""
+    return ManualClock(START)
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """The test's engine."""
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions on the test's store."""
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Settings for the test's store."""
+    return Settings(env="test", database_url=database_url)
+
+
+@pytest.fixture
+def client(settings: Settings, clock: ManualClock) -> Iterator[TestClient]:
+    """An API client on the test's store and clock."""
+    app = create_app(settings, clock=clock)
+    with TestClient(app) as client:
+        yield client
+    app.state.engine.dispose()
+
+
+@pytest.fixture
+def make_user(session_factory: sessionmaker[Session], clock: ManualClock) -> Callable[..., str]:
+    """Create a user; returns the username."""
+
+    def make(username: str, role: Role, agency: str | None = None) -> str:
+        with transaction(session_factory) as session:
+            create_user(
+                session=session,
+                username=username,
+                password=PASSWORD,
+                role=role,
+                agency_code=agency,
+                at=clock.now(),
+            )
+        return username
+
+    return make
+
+
+@pytest.fixture
+def login(client: TestClient) -> Callable[[str], dict[str, str]]:
+    """Sign a user in through the API; returns the Authorization header."""
+    cache: dict[str, dict[str, str]] = {}
+
+    def sign_in(username: str) -> dict[str, str]:
+        if username not in cache:
+            response = client.post(
+                "/api/v1/auth/token", data={"username": username, "password": PASSWORD}
+            )
+            assert response.status_code == 200, response.text
+            cache[username] = {"Authorization": f"Bearer {response.json()['access_token']}"}
+        return cache[username]
+
+    return sign_in
+
+
+def item(hs_code: str = "851713", **overrides: Any) -> dict[str, Any]:
+    """A valid goods line (smartphones from China by default)."""
+    line = {
+        "hs_code": hs_code,
+        "description": "Smartphones",
+        "origin_country": "CN",
+        "quantity": "1200",
+        "unit": "NAR",
+        "value": "240000.00",
+        "currency": "USD",
+    }
+    line.update(overrides)
+    return line
+
+
+def declaration(*items: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    """A valid import declaration at Shahid Rajaee port."""
+    body: dict[str, Any] = {
+        "kind": "import",
+        "customs_office": "SHRJ",
+        "province": "IR-22",
+        "items": list(items) or [item()],
+    }
+    body.update(overrides)
+    return body
