@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -135,6 +136,16 @@ def install(app: FastAPI) -> None:
         detail = "; ".join(f"{e.field}: {e.reason}" for e in errors[:5]) or "invalid request"
         return problem(
             422, slug="validation", detail=detail, errors=errors, instance=request.url.path
+        )
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
+        # A guarded update found the row's version moved: someone else changed it first.
+        return problem(
+            409,
+            slug="concurrent-change",
+            detail="changed by someone else at the same moment; reload and retry",
+            instance=request.url.path,
         )
 
     @app.exception_handler(StarletteHTTPException)

@@ -161,7 +161,11 @@ def cancel_declaration(
     if principal.role != Role.TRADER:
         raise Forbidden("only the trader who filed a declaration can cancel it")
     declaration = service.get_visible(
-        session=session, principal=principal, declaration_id=declaration_id, full=True
+        session=session,
+        principal=principal,
+        declaration_id=declaration_id,
+        full=True,
+        for_update=True,
     )
     if declaration.status not in OPEN_DECLARATION_STATUSES:
         raise Conflict(

@@ -30,13 +30,23 @@ def _require_declaration_reader(principal: Principal) -> None:
 
 
 def get_visible(
-    *, session: Session, principal: Principal, declaration_id: int, full: bool = False
+    *,
+    session: Session,
+    principal: Principal,
+    declaration_id: int,
+    full: bool = False,
+    for_update: bool = False,
 ) -> Declaration:
-    """The declaration if the caller may see it; 404 otherwise (existence is not disclosed)."""
+    """The declaration if the caller may see it; 404 otherwise (existence is not disclosed).
+
+    ``for_update`` locks the row (PostgreSQL) for a change that depends on its inquiries.
+    """
     _require_declaration_reader(principal)
     query = select(Declaration).where(Declaration.id == declaration_id)
     if full:
         query = query.options(selectinload(Declaration.items), selectinload(Declaration.inquiries))
+    if for_update:
+        query = query.with_for_update(of=Declaration).execution_options(populate_existing=True)
     declaration = session.scalars(query).first()
     if declaration is None or (
         principal.role == Role.TRADER and declaration.trader_id != principal.id

@@ -23,7 +23,13 @@ from panjereh.errors import Conflict, Forbidden, Invalid
 from panjereh.inquiries import service
 from panjereh.inquiries.models import Inquiry
 from panjereh.inquiries.schemas import DecisionIn, ReplyIn
-from panjereh.inquiries.states import Action, InquiryState, TransitionRefused, next_state
+from panjereh.inquiries.states import (
+    OPEN_STATES,
+    Action,
+    InquiryState,
+    TransitionRefused,
+    next_state,
+)
 
 _ACTIONS = {
     "approve": Action.APPROVE,
@@ -37,23 +43,32 @@ def _transition(inquiry: Inquiry, action: Action) -> tuple[InquiryState, Inquiry
     try:
         after = next_state(before, action)
     except TransitionRefused as refused:
-        raise Conflict(
-            f"inquiry {inquiry.id}: {refused}",
-            slug="inquiry-closed"
-            if before not in (InquiryState.AWAITING_ANSWER, InquiryState.INFO_REQUESTED)
-            else "inquiry-waiting",
-        ) from None
+        slug = "inquiry-waiting" if before in OPEN_STATES else "inquiry-closed"
+        raise Conflict(f"inquiry {inquiry.id}: {refused}", slug=slug) from None
     inquiry.state = after.value
     return before, after
 
 
-def _siblings(session: Session, inquiry: Inquiry) -> tuple[Declaration, list[Inquiry]]:
-    declaration = session.get_one(Declaration, inquiry.declaration_id)
+def _lock_declaration(session: Session, inquiry: Inquiry) -> tuple[Declaration, list[Inquiry]]:
+    """Lock the inquiry's declaration and read all its inquiries afresh.
+
+    Answers to two inquiries of one declaration must not both judge the fan-in on a view
+    that misses the other (write skew: both last approvals would leave it "under inquiry").
+    Locking the declaration row first serialises them on PostgreSQL; SQLite's BEGIN
+    IMMEDIATE already does.
+    """
+    declaration = session.scalars(
+        select(Declaration)
+        .where(Declaration.id == inquiry.declaration_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
     inquiries = list(
         session.scalars(
             select(Inquiry)
             .where(Inquiry.declaration_id == inquiry.declaration_id)
             .order_by(Inquiry.id)
+            .execution_options(populate_existing=True)
         )
     )
     return declaration, inquiries
@@ -76,6 +91,7 @@ def decide(
         raise Invalid(
             f"a reason is required to {decision.outcome.replace('_', ' ')}", field="reason"
         )
+    declaration, inquiries = _lock_declaration(session, inquiry)
     before, after = _transition(inquiry, action)
     if after == InquiryState.INFO_REQUESTED:
         inquiry.info_request = {
@@ -97,7 +113,6 @@ def decide(
         after=after.value,
         data={"reason": decision.reason} if decision.reason else {},
     )
-    declaration, inquiries = _siblings(session, inquiry)
     if after == InquiryState.REJECTED:
         withdraw_open_inquiries(
             session=session,
@@ -120,6 +135,7 @@ def reply(
     if principal.role != Role.TRADER:
         raise Forbidden("only the trader who filed the declaration can reply")
     inquiry = service.get_visible(session=session, principal=principal, inquiry_id=inquiry_id)
+    declaration, inquiries = _lock_declaration(session, inquiry)
     if inquiry.state != InquiryState.INFO_REQUESTED:
         raise Conflict(f"inquiry {inquiry.id} has not asked for information", slug="nothing-asked")
     before, after = _transition(inquiry, Action.REPLY)
@@ -139,7 +155,6 @@ def reply(
         after=after.value,
         data={"message": answer.message},
     )
-    declaration, inquiries = _siblings(session, inquiry)
     declarations.apply_fan_in(
         session=session, declaration=declaration, inquiries=inquiries, actor=principal, at=at
     )

@@ -1,0 +1,143 @@
+"""The command line: users, rule sets (new versions never rewrite old inquiries)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from panjereh.auth.models import Role
+from panjereh.cli import app
+from panjereh.config import get_settings
+from panjereh.rules.service import default_document
+from tests.conftest import declaration, item
+
+Login = Callable[[str], dict[str, str]]
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("PANJEREH_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_users_create_and_sign_in(cli_env: None, client: TestClient) -> None:
+    made = runner.invoke(
+        app,
+        [
+            "users",
+            "create",
+            "--username",
+            "officer-ppo",
+            "--password",
+            "a-long-password",
+            "--role",
+            "officer",
+            "--agency",
+            "PPO",
+        ],
+    )
+    assert made.exit_code == 0, made.output
+    token = client.post(
+        "/api/v1/auth/token", data={"username": "officer-ppo", "password": "a-long-password"}
+    )
+    assert token.status_code == 200
+    me = client.get(
+        "/api/v1/auth/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"}
+    )
+    assert me.json()["agency_code"] == "PPO" and me.json()["role"] == "officer"
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--role", "officer"], "must belong to a known agency"),
+        (["--role", "officer", "--agency", "NOPE"], "must belong to a known agency"),
+        (["--role", "trader", "--agency", "PPO"], "does not belong to an agency"),
+        (["--role", "wizard"], "wizard"),
+    ],
+)
+def test_users_create_refuses(cli_env: None, args: list[str], words: str) -> None:
+    result = runner.invoke(
+        app, ["users", "create", "--username", "x", "--password", "a-long-password", *args]
+    )
+    assert result.exit_code != 0
+    assert words in result.output
+
+
+def test_short_password_refused(cli_env: None) -> None:
+    result = runner.invoke(
+        app, ["users", "create", "--username", "x", "--password", "short", "--role", "trader"]
+    )
+    assert result.exit_code == 1 and "at least 10" in result.output
+
+
+def test_new_rule_set_version_applies_to_new_filings_only(
+    cli_env: None,
+    tmp_path: Path,
+    client: TestClient,
+    make_user: Callable[..., str],
+    login: Login,
+) -> None:
+    trader = make_user("trader-rules", Role.TRADER)
+    fruit = declaration(item("080410", description="Dates", origin_country="AE", value="900"))
+    old = client.post("/api/v1/declarations", json=fruit, headers=login(trader)).json()
+    assert [i["inquiry_type"] for i in old["inquiries"]] == ["PPO-PHYTO"]
+
+    document = default_document()
+    document["name"] = "Dates also need a food permit"
+    food_rule = next(r for r in document["rules"] if r["code"] == "IFDA-01")
+    food_rule["hs_prefixes"] = [*food_rule["hs_prefixes"], "0804"]
+    for kind in document["inquiry_types"]:
+        if kind["code"] == "PPO-PHYTO":
+            kind["sla_business_days"] = 2
+    path = tmp_path / "rules-v2.json"
+    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    loaded = runner.invoke(app, ["rules", "load", str(path)])
+    assert loaded.exit_code == 0, loaded.output
+    assert "v2" in loaded.output
+
+    new = client.post("/api/v1/declarations", json=fruit, headers=login(trader)).json()
+    assert {i["inquiry_type"] for i in new["inquiries"]} == {"PPO-PHYTO", "IFDA-FOOD"}
+    assert new["rule_set_version"] == 2
+    assert (
+        next(i for i in new["inquiries"] if i["inquiry_type"] == "PPO-PHYTO")["sla_business_days"]
+        == 2
+    )
+    unchanged = client.get(f"/api/v1/declarations/{old['id']}", headers=login(trader)).json()
+    assert unchanged["inquiries"] == old["inquiries"]
+    assert unchanged["rule_set_version"] == 1
+
+    listed = runner.invoke(app, ["rules", "list"])
+    assert "* v2" in listed.output and "  v1" in listed.output
+    back = runner.invoke(app, ["rules", "activate", "1"])
+    assert back.exit_code == 0
+    again = client.post("/api/v1/declarations", json=fruit, headers=login(trader)).json()
+    assert again["rule_set_version"] == 1
+
+
+def test_bad_rule_set_file_is_refused_whole(cli_env: None, tmp_path: Path) -> None:
+    document = default_document()
+    document["rules"][0]["hs_prefixes"] = ["0x"]
+    document["rules"][1]["inquiry_type"] = "NO-SUCH"
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    result = runner.invoke(app, ["rules", "load", str(path)])
+    assert result.exit_code == 1
+    assert "rules[0].hs_prefixes" in result.output
+    listed = runner.invoke(app, ["rules", "list"])
+    assert "v2" not in listed.output
+
+
+def test_export_default_round_trips(cli_env: None, tmp_path: Path) -> None:
+    exported = runner.invoke(app, ["rules", "export-default"])
+    path = tmp_path / "default.json"
+    path.write_text(exported.output, encoding="utf-8")
+    assert runner.invoke(app, ["rules", "load", "--no-activate", str(path)]).exit_code == 0

@@ -1,0 +1,128 @@
+"""Two answers to the same inquiry at the same moment: exactly one is recorded."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from panjereh.audit.chain import verify
+from panjereh.audit.models import Event
+from panjereh.auth.models import Role
+from panjereh.auth.principal import Principal
+from panjereh.clock import ManualClock
+from panjereh.db import transaction
+from panjereh.declarations import flows as declaration_flows
+from panjereh.declarations.schemas import DeclarationIn
+from panjereh.errors import Conflict
+from panjereh.inquiries import flows as inquiry_flows
+from panjereh.inquiries.schemas import DecisionIn
+from tests.conftest import declaration, item
+
+
+def test_racing_decisions_record_one(
+    session_factory: sessionmaker[Session],
+    clock: ManualClock,
+    make_user: Callable[..., str],
+) -> None:
+    make_user("trader", Role.TRADER)
+    trader = Principal(id=1, username="trader", role=Role.TRADER)
+    officers = [
+        Principal(id=None, username=f"ivo-{n}", role=Role.OFFICER, agency_code="IVO")
+        for n in range(2)
+    ]
+    payload = DeclarationIn.model_validate(declaration(item("020130", value="900")))
+    with transaction(session_factory) as s:
+        inquiry_id = (
+            declaration_flows.file_declaration(
+                session=s, principal=trader, payload=payload, at=clock.now()
+            )
+            .inquiries[0]
+            .id
+        )
+
+    barrier, outcomes = threading.Barrier(2), []
+
+    def answer(officer: Principal, outcome: str) -> None:
+        barrier.wait()
+        try:
+            with transaction(session_factory) as s:
+                inquiry_flows.decide(
+                    session=s,
+                    principal=officer,
+                    inquiry_id=inquiry_id,
+                    at=clock.now(),
+                    decision=DecisionIn(outcome=outcome, reason="r"),  # type: ignore[arg-type]
+                )
+            outcomes.append(outcome)
+        except (Conflict, StaleDataError):
+            outcomes.append("refused")
+
+    threads = [
+        threading.Thread(target=answer, args=(o, x))
+        for o, x in zip(officers, ["approve", "reject"], strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(outcomes) == 2 and outcomes.count("refused") == 1
+    with session_factory() as s:
+        decided = s.scalar(
+            select(func.count())
+            .select_from(Event)
+            .where(Event.kind.in_(["inquiry.approved", "inquiry.rejected"]))
+        )
+        assert decided == 1
+        assert verify(s).ok
+
+
+def test_last_two_approvals_at_once_still_clear(
+    session_factory: sessionmaker[Session],
+    clock: ManualClock,
+    make_user: Callable[..., str],
+) -> None:
+    make_user("trader", Role.TRADER)
+    trader = Principal(id=1, username="trader", role=Role.TRADER)
+    payload = DeclarationIn.model_validate(
+        declaration(
+            item("020130", description="Beef", value="400"),
+            item("080410", description="Dates", value="400"),
+        )
+    )
+    for _ in range(5):
+        with transaction(session_factory) as s:
+            filed = declaration_flows.file_declaration(
+                session=s, principal=trader, payload=payload, at=clock.now()
+            )
+            pairs = [(i.id, i.agency_code) for i in filed.inquiries]
+            declaration_id = filed.id
+        assert sorted(a for _, a in pairs) == ["IVO", "PPO"]
+        barrier = threading.Barrier(2)
+
+        def approve(inquiry_id: int, agency: str) -> None:
+            officer = Principal(
+                id=None, username=f"o-{agency}", role=Role.OFFICER, agency_code=agency
+            )
+            barrier.wait()
+            with transaction(session_factory) as s:
+                inquiry_flows.decide(
+                    session=s,
+                    principal=officer,
+                    inquiry_id=inquiry_id,
+                    decision=DecisionIn(outcome="approve"),
+                    at=clock.now(),
+                )
+
+        threads = [threading.Thread(target=approve, args=p) for p in pairs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        with session_factory() as s:
+            from panjereh.declarations.models import Declaration
+
+            assert s.get_one(Declaration, declaration_id).status == "cleared"
