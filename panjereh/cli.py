@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -22,10 +23,16 @@ db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Users and roles.", no_args_is_help=True)
 rules_app = typer.Typer(help="Versioned rule sets.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained event log.", no_args_is_help=True)
+calendar_app = typer.Typer(help="Business calendars.", no_args_is_help=True)
+closures_app = typer.Typer(help="Office closures (national or by province).", no_args_is_help=True)
+corrections_app = typer.Typer(help="Corrections of lunar holidays.", no_args_is_help=True)
+calendar_app.add_typer(closures_app, name="closures")
+calendar_app.add_typer(corrections_app, name="corrections")
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(rules_app, name="rules")
 app.add_typer(audit_app, name="audit")
+app.add_typer(calendar_app, name="calendar")
 
 
 def _engine() -> Engine:
@@ -190,3 +197,96 @@ def serve(
         proxy_headers=False,
         log_level="info",
     )
+
+
+@closures_app.command("add")
+def closures_add(
+    start: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="first closed day")],
+    end: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="last closed day")],
+    reason: Annotated[str, typer.Option(help="why offices are closed")],
+    province: Annotated[str | None, typer.Option(help="ISO 3166-2:IR code; omit: national")] = None,
+) -> None:
+    """Close offices for whole days; open deadlines the closure affects move (and say so)."""
+    from panjereh.calendars import flows
+
+    try:
+        with transaction(make_session_factory(_engine())) as session:
+            record, moved = flows.add_closure(
+                session=session,
+                principal=SYSTEM,
+                start=start.date(),
+                end=end.date(),
+                province=province,
+                reason=reason,
+                at=SystemClock().now(),
+            )
+    except DomainError as error:
+        raise _fail(f"refused: {error.detail}") from None
+    where = record.province or "nationwide"
+    typer.echo(
+        f"closure {record.id} ({record.start} to {record.end}, {where}) added; "
+        f"{moved} open deadlines moved"
+    )
+
+
+@closures_app.command("list")
+def closures_list() -> None:
+    """Show every closure."""
+    from panjereh.calendars import service
+
+    with transaction(make_session_factory(_engine())) as session:
+        for c in service.closures(session=session):
+            typer.echo(f"{c.id:>4}  {c.start} to {c.end}  {c.province or 'national':8}  {c.reason}")
+
+
+@corrections_app.command("add")
+def corrections_add(
+    moved_from: Annotated[
+        datetime, typer.Option(formats=["%Y-%m-%d"], help="the day the package estimated")
+    ],
+    reason: Annotated[str, typer.Option(help="the announcement that moved it")],
+    moved_to: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="the real day (omit: none)")
+    ] = None,
+) -> None:
+    """Correct a lunar holiday that fell on another day than the holidays package estimated."""
+    from panjereh.calendars import flows
+
+    try:
+        with transaction(make_session_factory(_engine())) as session:
+            _, moved = flows.add_correction(
+                session=session,
+                principal=SYSTEM,
+                moved_from=moved_from.date(),
+                moved_to=moved_to.date() if moved_to else None,
+                reason=reason,
+                at=SystemClock().now(),
+            )
+    except DomainError as error:
+        raise _fail(f"refused: {error.detail}") from None
+    typer.echo(f"holiday correction added; {moved} open deadlines moved")
+
+
+@app.command("worker")
+def worker(
+    once: Annotated[bool, typer.Option(help="do one pass and exit")] = False,
+) -> None:
+    """Run the clock sweep and deliver notifications until stopped (SIGTERM or Ctrl-C)."""
+    import logging
+    import signal
+    import threading
+
+    from panjereh.notifications.channels import channels
+    from panjereh.worker import Worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = get_settings()
+    factory = make_session_factory(_engine())
+    loop = Worker(factory, SystemClock(), settings, channels(factory, settings))
+    if once:
+        typer.echo(f"did {loop.run_once()} things")
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    loop.run(stop)

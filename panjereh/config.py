@@ -26,9 +26,18 @@ class Settings(BaseSettings):
     max_items_per_declaration: int = Field(default=500, ge=1)
     timezone: str = "Asia/Tehran"
     sql_echo: bool = False
+    password_hash_profile: Literal["default", "cheapest"] = "default"  # noqa: S105
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_sender: str = "panjereh@localhost"
+    channel_timeout_seconds: float = Field(default=10.0, gt=0)
+    worker_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    worker_batch: int = Field(default=200, ge=1, le=10_000)
 
     @model_validator(mode="after")
     def _refuse_unsafe_secret(self) -> Settings:
+        if self.password_hash_profile == "cheapest" and self.env != "test":  # noqa: S105
+            raise ValueError("PANJEREH_PASSWORD_HASH_PROFILE=cheapest is for the test suite only")
         if self.env in ("development", "test"):
             return self
         if self.secret_key == DEVELOPMENT_SECRET:

@@ -11,11 +11,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from panjereh import __version__, errors
 from panjereh.agencies.router import router as reference_router
 from panjereh.auth.router import router as auth_router
+from panjereh.calendars.router import router as calendars_router
 from panjereh.clock import Clock, SystemClock
 from panjereh.config import Settings, get_settings
 from panjereh.db import make_engine, make_session_factory
 from panjereh.declarations.router import router as declarations_router
+from panjereh.escalation.router import router as escalation_router
 from panjereh.inquiries.router import router as inquiries_router
+from panjereh.notifications.router import router as notifications_router
 
 
 class BodySizeLimit:
@@ -79,7 +82,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.clock = clock or SystemClock()
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for router in (auth_router, declarations_router, inquiries_router, reference_router):
+    for router in (
+        auth_router,
+        declarations_router,
+        inquiries_router,
+        escalation_router,
+        notifications_router,
+        calendars_router,
+        reference_router,
+    ):
         app.include_router(router)
 
     @app.get("/healthz", tags=["health"])

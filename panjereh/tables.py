@@ -3,24 +3,42 @@
 from panjereh.agencies.models import Agency, InquiryType
 from panjereh.audit.models import ChainHead, Event
 from panjereh.auth.models import User
+from panjereh.calendars.models import (
+    CalendarRevision,
+    ClosureRecord,
+    HolidayCorrectionRecord,
+    WorkingWeekRecord,
+)
 from panjereh.db import Base
 from panjereh.declarations.models import Declaration, DeclarationItem
+from panjereh.escalation.models import EscalationFiring, EscalationPolicyRecord
 from panjereh.idempotency.models import IdempotencyRecord
 from panjereh.inquiries.models import Inquiry
+from panjereh.jobs.models import Job
+from panjereh.notifications.models import Notification, WebhookSubscription
 from panjereh.rules.models import RuleSetRecord
 
 metadata = Base.metadata
 
 __all__ = [
     "Agency",
+    "CalendarRevision",
     "ChainHead",
+    "ClosureRecord",
     "Declaration",
     "DeclarationItem",
+    "EscalationFiring",
+    "EscalationPolicyRecord",
     "Event",
+    "HolidayCorrectionRecord",
     "IdempotencyRecord",
     "Inquiry",
     "InquiryType",
+    "Job",
+    "Notification",
     "RuleSetRecord",
     "User",
+    "WebhookSubscription",
+    "WorkingWeekRecord",
     "metadata",
 ]

@@ -11,7 +11,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -155,18 +155,23 @@ def make_user(session_factory: sessionmaker[Session], clock: ManualClock) -> Cal
 
 
 @pytest.fixture
-def login(client: TestClient) -> Callable[[str], dict[str, str]]:
-    """Sign a user in through the API; returns the Authorization header."""
-    cache: dict[str, dict[str, str]] = {}
+def login(client: TestClient, clock: ManualClock) -> Callable[[str], dict[str, str]]:
+    """Sign a user in through the API; returns the Authorization header.
+
+    Tokens are reused while the test clock has not moved past most of their life.
+    """
+    cache: dict[str, tuple[datetime, dict[str, str]]] = {}
 
     def sign_in(username: str) -> dict[str, str]:
-        if username not in cache:
+        issued, headers = cache.get(username, (None, {}))
+        if issued is None or not issued <= clock.now() < issued + timedelta(minutes=10):
             response = client.post(
                 "/api/v1/auth/token", data={"username": username, "password": PASSWORD}
             )
             assert response.status_code == 200, response.text
-            cache[username] = {"Authorization": f"Bearer {response.json()['access_token']}"}
-        return cache[username]
+            headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
+            cache[username] = (clock.now(), headers)
+        return headers
 
     return sign_in
 

@@ -36,5 +36,6 @@ class User(Base):
     agency_code: Mapped[str | None] = mapped_column(ForeignKey("agencies.code"), default=None)
     full_name: Mapped[str] = mapped_column(String(200), default="")
     province: Mapped[str | None] = mapped_column(String(8), default=None)
+    email: Mapped[str | None] = mapped_column(String(254), default=None)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -6,6 +6,7 @@ owns the transaction, so a filing and all its inquiries are stored together or n
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from panjereh.agencies.models import Agency, InquiryType
 from panjereh.audit import chain
 from panjereh.auth.models import Role
 from panjereh.auth.principal import Principal
+from panjereh.calendars.service import calendar_for
 from panjereh.declarations import service
 from panjereh.declarations.models import (
     OPEN_DECLARATION_STATUSES,
@@ -24,11 +26,14 @@ from panjereh.declarations.models import (
 )
 from panjereh.declarations.schemas import DeclarationIn, RequiredInquiry, RequirementsOut
 from panjereh.errors import Conflict, Forbidden
+from panjereh.escalation import service as escalation
+from panjereh.inquiries import clock as inquiry_clock
 from panjereh.inquiries.models import Inquiry
-from panjereh.inquiries.states import Action, InquiryState, next_state
+from panjereh.inquiries.states import InquiryState
 from panjereh.rules import engine
 from panjereh.rules import service as rules
-from panjereh.sla.deadlines import inquiry_deadline
+from panjereh.sla import clock
+from panjereh.sla.calendar import BusinessCalendar
 
 
 def _filing(payload: DeclarationIn) -> engine.Filing:
@@ -41,9 +46,13 @@ def _filing(payload: DeclarationIn) -> engine.Filing:
     )
 
 
-def _plan(
-    session: Session, payload: DeclarationIn, at: datetime
-) -> tuple[int, list[RequiredInquiry]]:
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    required: RequiredInquiry
+    calendar: BusinessCalendar
+
+
+def _plan(session: Session, payload: DeclarationIn, at: datetime) -> tuple[int, list[_Planned]]:
     """What filing ``payload`` at ``at`` requires: the inquiries, with reasons and deadlines."""
     version, document = rules.active(session=session)
     needed = engine.requirements(document, _filing(payload))
@@ -52,26 +61,24 @@ def _plan(
     planned = []
     for req in needed:
         agency, kind = agency_rows[req.agency_code], type_rows[req.inquiry_type]
-        deadline = inquiry_deadline(
-            received_at=at, business_days=req.sla_business_days, weekend=agency.weekend
+        calendar = calendar_for(session=session, agency_code=agency.code, province=payload.province)
+        started = clock.start(calendar, received_at=at, business_days=req.sla_business_days)
+        required = RequiredInquiry(
+            inquiry_type=kind.code,
+            inquiry_type_name_en=kind.name_en,
+            inquiry_type_name_fa=kind.name_fa,
+            agency_code=agency.code,
+            agency_name_en=agency.name_en,
+            agency_name_fa=agency.name_fa,
+            rule_codes=req.rule_codes,
+            item_lines=req.item_lines,
+            reason_en=req.reason_en(version),
+            reason_fa=req.reason_fa(version),
+            sla_business_days=req.sla_business_days,
+            due_at=started.due_at,
+            calendar_version=calendar.version,
         )
-        planned.append(
-            RequiredInquiry(
-                inquiry_type=kind.code,
-                inquiry_type_name_en=kind.name_en,
-                inquiry_type_name_fa=kind.name_fa,
-                agency_code=agency.code,
-                agency_name_en=agency.name_en,
-                agency_name_fa=agency.name_fa,
-                rule_codes=req.rule_codes,
-                item_lines=req.item_lines,
-                reason_en=req.reason_en(version),
-                reason_fa=req.reason_fa(version),
-                sla_business_days=req.sla_business_days,
-                due_at=deadline.due_at,
-                calendar_version=deadline.calendar_version,
-            )
-        )
+        planned.append(_Planned(required, calendar))
     return version, planned
 
 
@@ -80,16 +87,26 @@ def check_requirements(
 ) -> RequirementsOut:
     """The pre-filing check: which inquiries filing now would need, why, and by when."""
     version, planned = _plan(session, payload, at)
-    return RequirementsOut(rule_set_version=version, checked_at=at, inquiries=planned)
+    return RequirementsOut(
+        rule_set_version=version, checked_at=at, inquiries=[p.required for p in planned]
+    )
 
 
 def file_declaration(
     *, session: Session, principal: Principal, payload: DeclarationIn, at: datetime
 ) -> Declaration:
-    """File a declaration: store it with every inquiry it needs, all at the same moment."""
+    """File a declaration: store it with every inquiry it needs, all at the same moment.
+
+    Each inquiry's clock starts at filing and its escalation ladder is snapshotted; the
+    exchange with the agency's own system, when it arrives, moves the start to the first
+    delivery attempt.
+    """
     if principal.role != Role.TRADER or principal.id is None:
         raise Forbidden("only traders file declarations")
     version, planned = _plan(session, payload, at)
+    policies = escalation.active_policies(
+        session=session, inquiry_types=[p.required.inquiry_type for p in planned]
+    )
     declaration = Declaration(
         trader_id=principal.id,
         kind=payload.kind,
@@ -104,22 +121,29 @@ def file_declaration(
         ],
     )
     for plan in planned:
-        declaration.inquiries.append(
-            Inquiry(
-                inquiry_type=plan.inquiry_type,
-                agency_code=plan.agency_code,
-                state=InquiryState.AWAITING_ANSWER.value,
-                rule_set_version=version,
-                rule_codes=plan.rule_codes,
-                reason_en=plan.reason_en,
-                reason_fa=plan.reason_fa,
-                item_lines=plan.item_lines,
-                sla_business_days=plan.sla_business_days,
-                received_at=at,
-                due_at=plan.due_at,
-                calendar_version=plan.calendar_version,
-            )
+        required = plan.required
+        inquiry = Inquiry(
+            inquiry_type=required.inquiry_type,
+            agency_code=required.agency_code,
+            province=payload.province,
+            state=InquiryState.AWAITING_ANSWER.value,
+            rule_set_version=version,
+            rule_codes=required.rule_codes,
+            reason_en=required.reason_en,
+            reason_fa=required.reason_fa,
+            item_lines=required.item_lines,
+            sla_business_days=required.sla_business_days,
         )
+        policy_version, policy = policies[required.inquiry_type]
+        inquiry_clock.start(
+            inquiry,
+            plan.calendar,
+            received_at=at,
+            policy_version=policy_version,
+            policy=policy,
+            policy_document=policy.model_dump(mode="json"),
+        )
+        declaration.inquiries.append(inquiry)
     if not planned:
         declaration.status = DeclarationStatus.CLEARED.value
         declaration.closed_at = at
@@ -148,6 +172,8 @@ def file_declaration(
                 "inquiry_type": inquiry.inquiry_type,
                 "rules": inquiry.rule_codes,
                 "due_at": inquiry.due_at.isoformat(),
+                "calendar_version": inquiry.calendar_version,
+                "policy_version": inquiry.policy_version,
             },
         )
     chain.append_pending(session)
@@ -171,7 +197,7 @@ def cancel_declaration(
         raise Conflict(
             f"declaration {declaration_id} is {declaration.status} and cannot be cancelled"
         )
-    withdraw_open_inquiries(
+    service.withdraw_open_inquiries(
         session=session,
         inquiries=declaration.inquiries,
         actor=principal,
@@ -192,26 +218,3 @@ def cancel_declaration(
     )
     chain.append_pending(session)
     return declaration
-
-
-def withdraw_open_inquiries(
-    *, session: Session, inquiries: list[Inquiry], actor: Principal, at: datetime, reason: str
-) -> None:
-    """Withdraw every still-open inquiry of a declaration that no longer needs answers."""
-    for inquiry in inquiries:
-        state = InquiryState(inquiry.state)
-        if state not in (InquiryState.AWAITING_ANSWER, InquiryState.INFO_REQUESTED):
-            continue
-        inquiry.state = next_state(state, Action.WITHDRAW).value
-        inquiry.decided_at = at
-        chain.record(
-            session,
-            kind="inquiry.withdrawn",
-            at=at,
-            actor=actor,
-            declaration_id=inquiry.declaration_id,
-            inquiry_id=inquiry.id,
-            before=state.value,
-            after=inquiry.state,
-            data={"reason": reason},
-        )

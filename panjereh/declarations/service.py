@@ -15,8 +15,15 @@ from panjereh.auth.principal import Principal
 from panjereh.declarations.models import Declaration, DeclarationStatus
 from panjereh.declarations.schemas import DeclarationOut, EventOut, InquirySummary, ItemOut
 from panjereh.errors import Conflict, Forbidden, NotFound
+from panjereh.inquiries import clock as inquiry_clock
 from panjereh.inquiries.models import Inquiry
-from panjereh.inquiries.states import InquiryState, declaration_status
+from panjereh.inquiries.states import (
+    OPEN_STATES,
+    Action,
+    InquiryState,
+    declaration_status,
+    next_state,
+)
 
 READ_ALL_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
 CLOSED_STATUSES = frozenset(
@@ -100,6 +107,14 @@ def apply_fan_in(
         return
     if before in CLOSED_STATUSES:
         raise Conflict(f"declaration {declaration.id} is already {before.value}")
+    if after == DeclarationStatus.REFUSED:
+        withdraw_open_inquiries(
+            session=session,
+            inquiries=inquiries,
+            actor=actor,
+            at=at,
+            reason="declaration refused: no other answer can clear the goods",
+        )
     declaration.status = after.value
     if after in CLOSED_STATUSES:
         declaration.closed_at = at
@@ -142,3 +157,27 @@ def get_by_id(*, session: Session, declaration_id: int) -> Declaration:
         .where(Declaration.id == declaration_id)
         .options(selectinload(Declaration.items))
     ).one()
+
+
+def withdraw_open_inquiries(
+    *, session: Session, inquiries: Sequence[Inquiry], actor: Principal, at: datetime, reason: str
+) -> None:
+    """Withdraw every still-open inquiry of a declaration that no longer needs answers."""
+    for inquiry in inquiries:
+        state = InquiryState(inquiry.state)
+        if state not in OPEN_STATES:
+            continue
+        inquiry.state = next_state(state, Action.WITHDRAW).value
+        inquiry.decided_at = at
+        inquiry_clock.stop(inquiry)
+        chain.record(
+            session,
+            kind="inquiry.withdrawn",
+            at=at,
+            actor=actor,
+            declaration_id=inquiry.declaration_id,
+            inquiry_id=inquiry.id,
+            before=state.value,
+            after=inquiry.state,
+            data={"reason": reason},
+        )

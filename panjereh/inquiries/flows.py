@@ -13,13 +13,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from panjereh.agencies.models import InquiryType
 from panjereh.audit import chain
 from panjereh.auth.models import AGENCY_ROLES, Role
 from panjereh.auth.principal import Principal
 from panjereh.declarations import service as declarations
-from panjereh.declarations.flows import withdraw_open_inquiries
 from panjereh.declarations.models import Declaration
 from panjereh.errors import Conflict, Forbidden, Invalid
+from panjereh.inquiries import clock as inquiry_clock
 from panjereh.inquiries import service
 from panjereh.inquiries.models import Inquiry
 from panjereh.inquiries.schemas import DecisionIn, ReplyIn
@@ -94,14 +95,24 @@ def decide(
     declaration, inquiries = _lock_declaration(session, inquiry)
     before, after = _transition(inquiry, action)
     if after == InquiryState.INFO_REQUESTED:
+        kind = session.get_one(InquiryType, inquiry.inquiry_type)
+        inquiry_clock.pause(
+            inquiry,
+            inquiry_clock.calendar_of(session, inquiry),
+            at=at,
+            trader_business_days=kind.trader_reply_business_days,
+        )
         inquiry.info_request = {
             "reason": decision.reason,
             "requested_at": at.isoformat(),
             "requested_by": principal.username,
+            "trader_due_at": inquiry.trader_due_at.isoformat() if inquiry.trader_due_at else None,
+            "remaining_business_minutes": inquiry.remaining_minutes,
         }
     else:
         inquiry.decided_at, inquiry.decided_by = at, principal.id
         inquiry.decision_reason = decision.reason
+        inquiry_clock.stop(inquiry)
     chain.record(
         session,
         kind=f"inquiry.{after.value}",
@@ -113,14 +124,6 @@ def decide(
         after=after.value,
         data={"reason": decision.reason} if decision.reason else {},
     )
-    if after == InquiryState.REJECTED:
-        withdraw_open_inquiries(
-            session=session,
-            inquiries=inquiries,
-            actor=principal,
-            at=at,
-            reason=f"declaration refused: {inquiry.agency_code} rejected inquiry {inquiry.id}",
-        )
     declarations.apply_fan_in(
         session=session, declaration=declaration, inquiries=inquiries, actor=principal, at=at
     )
@@ -139,6 +142,9 @@ def reply(
     if inquiry.state != InquiryState.INFO_REQUESTED:
         raise Conflict(f"inquiry {inquiry.id} has not asked for information", slug="nothing-asked")
     before, after = _transition(inquiry, Action.REPLY)
+    old_due, new_due = inquiry_clock.resume(
+        session, inquiry, inquiry_clock.calendar_of(session, inquiry), at=at
+    )
     inquiry.info_request = {
         **(inquiry.info_request or {}),
         "reply": answer.message,
@@ -153,7 +159,11 @@ def reply(
         inquiry_id=inquiry.id,
         before=before.value,
         after=after.value,
-        data={"message": answer.message},
+        data={
+            "message": answer.message,
+            "due_before": old_due.isoformat(),
+            "due_after": new_due.isoformat(),
+        },
     )
     declarations.apply_fan_in(
         session=session, declaration=declaration, inquiries=inquiries, actor=principal, at=at

@@ -25,6 +25,8 @@ class Inquiry(Base):
     declaration_id: Mapped[int] = mapped_column(ForeignKey("declarations.id"), index=True)
     inquiry_type: Mapped[str] = mapped_column(ForeignKey("inquiry_types.code"))
     agency_code: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
+    # The declaration's province, copied: the office that answers works by its calendar.
+    province: Mapped[str] = mapped_column(String(8))
     state: Mapped[str] = mapped_column(String(20))
     rule_set_version: Mapped[int] = mapped_column(Integer)
     rule_codes: Mapped[list[str]] = mapped_column(JSONValue)
@@ -39,6 +41,21 @@ class Inquiry(Base):
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     decision_reason: Mapped[str | None] = mapped_column(Text, default=None)
     info_request: Mapped[dict[str, Any] | None] = mapped_column(JSONValue, default=None)
+    # The service-level clock (see panjereh.sla.clock and panjereh.inquiries.clock): the whole
+    # budget in business minutes; when the current running segment began; the budget left at
+    # the start of the current segment (at running_since, or at paused_at while paused).
+    budget_minutes: Mapped[int] = mapped_column(Integer)
+    running_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    remaining_minutes: Mapped[int | None] = mapped_column(Integer, default=None)
+    trader_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # The escalation ladder, snapshotted at creation, and where the inquiry stands on it.
+    policy_version: Mapped[int] = mapped_column(Integer)
+    policy: Mapped[dict[str, Any]] = mapped_column(JSONValue)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    next_action_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    assigned_to: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - read once by the mapper

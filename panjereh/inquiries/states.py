@@ -3,6 +3,7 @@
     awaiting_answer ──approve──> approved
           │  ├──────reject────> rejected
           │  └──request_info──> info_requested ──reply──> awaiting_answer
+          │                           └──lapse (no reply in time)──> lapsed
           └──withdraw (declaration cancelled or refused)──> withdrawn
 
 A decision is accepted only from ``awaiting_answer``: an inquiry waiting on the trader must get
@@ -24,6 +25,7 @@ class InquiryState(StrEnum):
     INFO_REQUESTED = "info_requested"
     APPROVED = "approved"
     REJECTED = "rejected"
+    LAPSED = "lapsed"
     WITHDRAWN = "withdrawn"
 
 
@@ -37,6 +39,7 @@ class Action(StrEnum):
     REJECT = "reject"
     REQUEST_INFO = "request_info"
     REPLY = "reply"
+    LAPSE = "lapse"
     WITHDRAW = "withdraw"
 
 
@@ -45,6 +48,7 @@ TRANSITIONS: dict[tuple[InquiryState, Action], InquiryState] = {
     (InquiryState.AWAITING_ANSWER, Action.REJECT): InquiryState.REJECTED,
     (InquiryState.AWAITING_ANSWER, Action.REQUEST_INFO): InquiryState.INFO_REQUESTED,
     (InquiryState.INFO_REQUESTED, Action.REPLY): InquiryState.AWAITING_ANSWER,
+    (InquiryState.INFO_REQUESTED, Action.LAPSE): InquiryState.LAPSED,
     (InquiryState.AWAITING_ANSWER, Action.WITHDRAW): InquiryState.WITHDRAWN,
     (InquiryState.INFO_REQUESTED, Action.WITHDRAW): InquiryState.WITHDRAWN,
 }
@@ -69,14 +73,15 @@ def next_state(state: InquiryState, action: Action) -> InquiryState:
 def declaration_status(states: Iterable[InquiryState], *, cancelled: bool) -> DeclarationStatus:
     """A declaration's status from its inquiries' states (the fan-in rule).
 
-    Cancelled wins; then any rejection refuses the goods; then any open request for
+    Cancelled wins; then any rejection (or a request the trader let lapse) refuses the
+    goods; then any open request for
     information waits on the trader; the goods clear when every inquiry is approved (a
     declaration that needs no inquiry clears at once); otherwise it is under inquiry.
     """
     if cancelled:
         return DeclarationStatus.CANCELLED
     seen = set(states)
-    if InquiryState.REJECTED in seen:
+    if InquiryState.REJECTED in seen or InquiryState.LAPSED in seen:
         return DeclarationStatus.REFUSED
     if InquiryState.INFO_REQUESTED in seen:
         return DeclarationStatus.AWAITING_TRADER

@@ -18,12 +18,15 @@ ALICE = Principal(id=7, username="alice", role=Role.OFFICER, agency_code="PPO")
 
 
 def test_development_default_secret_refused_in_production() -> None:
+    production = {"env": "production", "password_hash_profile": "default"}
     with pytest.raises(ValidationError, match="development default"):
-        Settings(env="production")
+        Settings(**production)
     with pytest.raises(ValidationError, match="at least 32"):
-        Settings(env="production", secret_key="short")
-    assert Settings(env="production", secret_key="s" * 40).secret_key == "s" * 40
-    assert Settings(env="development").secret_key == DEVELOPMENT_SECRET
+        Settings(**production, secret_key="short")
+    assert Settings(**production, secret_key="s" * 40).secret_key == "s" * 40
+    assert Settings(env="development", password_hash_profile="default").secret_key == (
+        DEVELOPMENT_SECRET
+    )
 
 
 def test_token_round_trip_and_expiry() -> None:
@@ -52,3 +55,19 @@ def test_token_with_unknown_role_refused() -> None:
     )
     with pytest.raises(Unauthorized):
         tokens.read(unsigned, secret="k" * 40, now=NOW)
+
+
+def test_cheap_password_hashing_is_for_tests_only() -> None:
+    with pytest.raises(ValidationError, match="test suite only"):
+        Settings(env="development", password_hash_profile="cheapest")
+
+
+def test_production_hashing_is_argon2id_with_default_cost() -> None:
+    from argon2 import PasswordHasher
+
+    from panjereh.auth import passwords
+
+    hasher, _ = passwords._hasher("default")
+    encoded = hasher.hash("a-long-password")
+    assert encoded.startswith("$argon2id$")
+    assert PasswordHasher().check_needs_rehash(encoded) is False

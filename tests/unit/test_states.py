@@ -29,9 +29,10 @@ def test_cleared_only_when_every_inquiry_is_approved(inquiries: list[InquiryStat
 
 
 @given(states)
-def test_any_rejection_refuses(inquiries: list[InquiryState]) -> None:
+def test_any_rejection_or_lapse_refuses(inquiries: list[InquiryState]) -> None:
     status = declaration_status(inquiries, cancelled=False)
-    assert (status == DeclarationStatus.REFUSED) == (InquiryState.REJECTED in inquiries)
+    refusing = {InquiryState.REJECTED, InquiryState.LAPSED}
+    assert (status == DeclarationStatus.REFUSED) == bool(refusing & set(inquiries))
 
 
 @given(states)

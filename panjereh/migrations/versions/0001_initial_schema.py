@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 23:46:29.748482
+Create Date: 2026-11-28 23:56:18.772077
 """
 
 from collections.abc import Sequence
@@ -38,6 +38,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_chain_head")),
     )
     op.create_table(
+        "calendar_closures",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("start", sa.Date(), nullable=False),
+        sa.Column("end", sa.Date(), nullable=False),
+        sa.Column("province", sa.String(length=8), nullable=True),
+        sa.Column("reason", sa.String(length=300), nullable=False),
+        sa.Column("created_at", panjereh.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_calendar_closures")),
+    )
+    op.create_table(
+        "calendar_revision",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_calendar_revision")),
+    )
+    op.create_table(
         "events",
         sa.Column(
             "seq",
@@ -69,6 +86,42 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_events_inquiry_id"), ["inquiry_id"], unique=False)
 
     op.create_table(
+        "holiday_corrections",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("moved_from", sa.Date(), nullable=False),
+        sa.Column("moved_to", sa.Date(), nullable=True),
+        sa.Column("reason", sa.String(length=300), nullable=False),
+        sa.Column("created_at", panjereh.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_holiday_corrections")),
+    )
+    op.create_table(
+        "jobs",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("dedupe_key", sa.String(length=200), nullable=False),
+        sa.Column(
+            "payload",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("state", sa.String(length=10), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("max_attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", panjereh.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("lease_owner", sa.String(length=64), nullable=True),
+        sa.Column("lease_until", panjereh.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("last_latency_ms", sa.Integer(), nullable=True),
+        sa.Column("created_at", panjereh.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", panjereh.db.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_jobs")),
+        sa.UniqueConstraint("dedupe_key", name=op.f("uq_jobs_dedupe_key")),
+    )
+    with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.create_index("ix_jobs_state_due", ["state", "next_attempt_at"], unique=False)
+
+    op.create_table(
         "rule_sets",
         sa.Column("version", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -83,6 +136,29 @@ def upgrade() -> None:
         sa.Column("loaded_by", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("version", name=op.f("pk_rule_sets")),
     )
+    op.create_table(
+        "agency_working_weeks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("agency_code", sa.String(length=16), nullable=False),
+        sa.Column("effective_from", sa.Date(), nullable=False),
+        sa.Column("weekend", sa.String(length=40), nullable=False),
+        sa.Column("opens", sa.Time(), nullable=False),
+        sa.Column("closes", sa.Time(), nullable=False),
+        sa.Column("cutoff", sa.Time(), nullable=False),
+        sa.Column("created_at", panjereh.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["agency_code"],
+            ["agencies.code"],
+            name=op.f("fk_agency_working_weeks_agency_code_agencies"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_agency_working_weeks")),
+    )
+    with op.batch_alter_table("agency_working_weeks", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_agency_working_weeks_agency_code"), ["agency_code"], unique=False
+        )
+
     op.create_table(
         "inquiry_types",
         sa.Column("code", sa.String(length=32), nullable=False),
@@ -105,6 +181,7 @@ def upgrade() -> None:
         sa.Column("agency_code", sa.String(length=16), nullable=True),
         sa.Column("full_name", sa.String(length=200), nullable=False),
         sa.Column("province", sa.String(length=8), nullable=True),
+        sa.Column("email", sa.String(length=254), nullable=True),
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("created_at", panjereh.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -112,6 +189,20 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
+    )
+    op.create_table(
+        "webhook_subscriptions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("agency_code", sa.String(length=16), nullable=True),
+        sa.Column("url", sa.String(length=500), nullable=False),
+        sa.Column("secret", sa.String(length=128), nullable=False),
+        sa.Column("created_at", panjereh.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["agency_code"],
+            ["agencies.code"],
+            name=op.f("fk_webhook_subscriptions_agency_code_agencies"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_subscriptions")),
     )
     op.create_table(
         "declarations",
@@ -136,6 +227,29 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "escalation_policies",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("inquiry_type", sa.String(length=32), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column(
+            "document",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", panjereh.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["inquiry_type"],
+            ["inquiry_types.code"],
+            name=op.f("fk_escalation_policies_inquiry_type_inquiry_types"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_escalation_policies")),
+        sa.UniqueConstraint(
+            "inquiry_type", "version", name=op.f("uq_escalation_policies_inquiry_type_version")
+        ),
+    )
+    op.create_table(
         "idempotency_records",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -152,6 +266,31 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_records")),
         sa.UniqueConstraint("user_id", "key", name=op.f("uq_idempotency_records_user_id_key")),
     )
+    op.create_table(
+        "notifications",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=48), nullable=False),
+        sa.Column("title_en", sa.String(length=300), nullable=False),
+        sa.Column("title_fa", sa.String(length=300), nullable=False),
+        sa.Column("body_en", sa.Text(), nullable=False),
+        sa.Column("body_fa", sa.Text(), nullable=False),
+        sa.Column("inquiry_id", sa.Integer(), nullable=True),
+        sa.Column("declaration_id", sa.Integer(), nullable=True),
+        sa.Column("dedupe_key", sa.String(length=200), nullable=False),
+        sa.Column("created_at", panjereh.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("read_at", panjereh.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_notifications_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
+        sa.UniqueConstraint("dedupe_key", name=op.f("uq_notifications_dedupe_key")),
+    )
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_notifications_user_read", ["user_id", "read_at", "id"], unique=False
+        )
+
     op.create_table(
         "declaration_items",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -182,6 +321,7 @@ def upgrade() -> None:
         sa.Column("declaration_id", sa.Integer(), nullable=False),
         sa.Column("inquiry_type", sa.String(length=32), nullable=False),
         sa.Column("agency_code", sa.String(length=16), nullable=False),
+        sa.Column("province", sa.String(length=8), nullable=False),
         sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column("rule_set_version", sa.Integer(), nullable=False),
         sa.Column(
@@ -208,9 +348,27 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=True,
         ),
+        sa.Column("budget_minutes", sa.Integer(), nullable=False),
+        sa.Column("running_since", panjereh.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("paused_at", panjereh.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("remaining_minutes", sa.Integer(), nullable=True),
+        sa.Column("trader_due_at", panjereh.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("policy_version", sa.Integer(), nullable=False),
+        sa.Column(
+            "policy",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("escalation_level", sa.Integer(), nullable=False),
+        sa.Column("next_action_at", panjereh.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("assigned_to", sa.Integer(), nullable=True),
+        sa.Column("acknowledged_at", panjereh.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["agency_code"], ["agencies.code"], name=op.f("fk_inquiries_agency_code_agencies")
+        ),
+        sa.ForeignKeyConstraint(
+            ["assigned_to"], ["users.id"], name=op.f("fk_inquiries_assigned_to_users")
         ),
         sa.ForeignKeyConstraint(
             ["decided_by"], ["users.id"], name=op.f("fk_inquiries_decided_by_users")
@@ -234,10 +392,42 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_inquiries_declaration_id"), ["declaration_id"], unique=False
         )
+        batch_op.create_index(
+            batch_op.f("ix_inquiries_next_action_at"), ["next_action_at"], unique=False
+        )
+
+    op.create_table(
+        "escalation_firings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("inquiry_id", sa.Integer(), nullable=False),
+        sa.Column("cycle", sa.Integer(), nullable=False),
+        sa.Column("step", sa.String(length=32), nullable=False),
+        sa.Column("due_at", panjereh.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("fired_at", panjereh.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("fired_by", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["inquiry_id"],
+            ["inquiries.id"],
+            name=op.f("fk_escalation_firings_inquiry_id_inquiries"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_escalation_firings")),
+        sa.UniqueConstraint(
+            "inquiry_id", "cycle", "step", name=op.f("uq_escalation_firings_inquiry_id_cycle_step")
+        ),
+    )
+    with op.batch_alter_table("escalation_firings", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_escalation_firings_inquiry_id"), ["inquiry_id"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("escalation_firings", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_escalation_firings_inquiry_id"))
+
+    op.drop_table("escalation_firings")
     with op.batch_alter_table("inquiries", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_inquiries_next_action_at"))
         batch_op.drop_index(batch_op.f("ix_inquiries_declaration_id"))
         batch_op.drop_index("ix_inquiries_agency_state_due")
 
@@ -246,18 +436,35 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_declaration_items_declaration_id"))
 
     op.drop_table("declaration_items")
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.drop_index("ix_notifications_user_read")
+
+    op.drop_table("notifications")
     op.drop_table("idempotency_records")
+    op.drop_table("escalation_policies")
     with op.batch_alter_table("declarations", schema=None) as batch_op:
         batch_op.drop_index("ix_declarations_trader_status")
 
     op.drop_table("declarations")
+    op.drop_table("webhook_subscriptions")
     op.drop_table("users")
     op.drop_table("inquiry_types")
+    with op.batch_alter_table("agency_working_weeks", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_agency_working_weeks_agency_code"))
+
+    op.drop_table("agency_working_weeks")
     op.drop_table("rule_sets")
+    with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.drop_index("ix_jobs_state_due")
+
+    op.drop_table("jobs")
+    op.drop_table("holiday_corrections")
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_events_inquiry_id"))
         batch_op.drop_index(batch_op.f("ix_events_declaration_id"))
 
     op.drop_table("events")
+    op.drop_table("calendar_revision")
+    op.drop_table("calendar_closures")
     op.drop_table("audit_chain_head")
     op.drop_table("agencies")

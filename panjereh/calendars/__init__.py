@@ -1,0 +1,1 @@
+"""Administrator-managed business calendars: working weeks, closures, holiday corrections."""

@@ -1,0 +1,121 @@
+"""Business calendars as the store describes them, built once per change and cached.
+
+An agency's calendar is the official Iranian calendar (``holidays``, country IR) with the
+agency's working week, the administrator's closures (national, or for the province the
+declaration is in) and corrections of lunar holidays. Every change bumps one revision
+counter; each process rebuilds a calendar the first time it is asked for it at a new revision.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from panjereh.agencies.models import Agency
+from panjereh.calendars.models import (
+    CalendarRevision,
+    ClosureRecord,
+    HolidayCorrectionRecord,
+    WorkingWeekRecord,
+)
+from panjereh.sla.calendar import (
+    BusinessCalendar,
+    Closure,
+    HolidayCorrection,
+    WorkingWeek,
+    iran_calendar,
+    weekend_from_codes,
+    working_days_from_weekend,
+)
+
+# Calendars precompute these years for speed; outside them they still work, more slowly, and
+# know no official holidays (see docs/business-time.md).
+CALENDAR_YEARS = range(2020, 2036)
+
+_cache: dict[tuple[int, str, str | None], BusinessCalendar] = {}
+
+
+def revision(*, session: Session) -> int:
+    """The current calendar revision (0 before any change)."""
+    return session.scalar(select(CalendarRevision.revision).where(CalendarRevision.id == 1)) or 0
+
+
+def bump_revision(*, session: Session) -> int:
+    """Mark every cached calendar stale; returns the new revision."""
+    current = session.get(CalendarRevision, 1, with_for_update=True)
+    if current is None:
+        current = CalendarRevision(id=1, revision=0)
+        session.add(current)
+    current.revision += 1
+    session.flush()
+    _cache.clear()
+    return current.revision
+
+
+def _build(session: Session, agency_code: str, province: str | None) -> BusinessCalendar:
+    agency = session.get_one(Agency, agency_code)
+    weeks = [
+        WorkingWeek(
+            effective_from=w.effective_from,
+            working_days=working_days_from_weekend(weekend_from_codes(w.weekend)),
+            opens=w.opens,
+            closes=w.closes,
+            cutoff=w.cutoff,
+        )
+        for w in session.scalars(
+            select(WorkingWeekRecord).where(WorkingWeekRecord.agency_code == agency_code)
+        )
+    ]
+    closures = [
+        Closure(c.start, c.end, c.reason, c.province)
+        for c in session.scalars(select(ClosureRecord).order_by(ClosureRecord.id))
+    ]
+    corrections = [
+        HolidayCorrection(c.moved_from, c.moved_to, c.reason)
+        for c in session.scalars(
+            select(HolidayCorrectionRecord).order_by(HolidayCorrectionRecord.id)
+        )
+    ]
+    return iran_calendar(
+        years=CALENDAR_YEARS,
+        weekend=weekend_from_codes(agency.weekend),
+        closures=closures,
+        corrections=corrections,
+        province=province,
+        extra_weeks=weeks,
+    )
+
+
+def calendar_for(*, session: Session, agency_code: str, province: str | None) -> BusinessCalendar:
+    """The calendar an agency's office in ``province`` works by, at the current revision."""
+    key = (revision(session=session), agency_code, province)
+    calendar = _cache.get(key)
+    if calendar is None:
+        if _cache and next(iter(_cache))[0] != key[0]:
+            _cache.clear()
+        calendar = _cache[key] = _build(session, agency_code, province)
+    return calendar
+
+
+def closures(*, session: Session) -> list[ClosureRecord]:
+    """Every closure, newest first."""
+    return list(session.scalars(select(ClosureRecord).order_by(ClosureRecord.start.desc())))
+
+
+def corrections(*, session: Session) -> list[HolidayCorrectionRecord]:
+    """Every holiday correction, newest first."""
+    return list(
+        session.scalars(
+            select(HolidayCorrectionRecord).order_by(HolidayCorrectionRecord.moved_from.desc())
+        )
+    )
+
+
+def working_weeks(*, session: Session, agency_code: str | None = None) -> list[WorkingWeekRecord]:
+    """Working-week changes, by agency and date."""
+    query = select(WorkingWeekRecord).order_by(
+        WorkingWeekRecord.agency_code, WorkingWeekRecord.effective_from
+    )
+    if agency_code:
+        query = query.where(WorkingWeekRecord.agency_code == agency_code)
+    return list(session.scalars(query))

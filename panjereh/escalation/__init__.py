@@ -1,0 +1,1 @@
+"""Escalation: versioned ladders, the clock sweep, manual escalation, immediate reports."""

@@ -1,0 +1,80 @@
+"""When each rung of an inquiry's ladder is due. Pure: a policy, a calendar and the clock.
+
+Steps before the deadline are placed on the current running segment of the clock (so a pause
+moves them with the deadline); steps after it count business time past the deadline. A step
+with a budget share fires at the earlier of its two times. Repeats follow the last step.
+The level an inquiry reaches is the position of the last step fired (1 = first rung); repeats
+and manual escalations stay at the top level.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from panjereh.escalation.policy import Audience, EscalationPolicy
+from panjereh.sla.calendar import BusinessCalendar
+from panjereh.sla.clock import minutes_before
+
+
+@dataclass(frozen=True, slots=True)
+class Rung:
+    """One firing the ladder asks for: which, when, to whom, at what level."""
+
+    cycle: int
+    step: str
+    at: datetime
+    notify: tuple[Audience, ...]
+    immediate_report: bool
+    level: int
+
+
+def business_day_minutes(calendar: BusinessCalendar, instant: datetime) -> int:
+    """How many business minutes one business day has in the week in force at ``instant``."""
+    week = calendar.week_on(instant.astimezone(calendar.tz).date())
+    return (week.closes.hour * 60 + week.closes.minute) - (week.opens.hour * 60 + week.opens.minute)
+
+
+def schedule(
+    policy: EscalationPolicy,
+    calendar: BusinessCalendar,
+    *,
+    due_at: datetime,
+    running_since: datetime,
+    budget_minutes: int,
+) -> list[Rung]:
+    """Every rung of the ladder with its time, in firing order."""
+    day = business_day_minutes(calendar, due_at)
+    left = calendar.business_minutes_between(running_since, due_at)
+    spent_before = max(0, budget_minutes - left)
+    rungs: list[Rung] = []
+    for level, step in enumerate(policy.steps, start=1):
+        offset = step.business_days_after_deadline * day
+        if offset < 0:
+            at = minutes_before(calendar, anchor=running_since, due_at=due_at, minutes=-offset)
+            if step.budget_share is not None:
+                spend = max(0, int(step.budget_share * budget_minutes) - spent_before)
+                at = min(at, calendar.add_business_minutes(running_since, spend))
+        else:
+            at = calendar.add_business_minutes(due_at, offset) if offset else due_at
+        rungs.append(Rung(0, step.name, at, step.notify, step.immediate_report, level))
+    if policy.repeat is not None and rungs:
+        last = rungs[-1]
+        for n in range(1, policy.repeat.max_times + 1):
+            at = calendar.add_business_minutes(last.at, n * policy.repeat.every_business_days * day)
+            rungs.append(Rung(n, "repeat", at, policy.repeat.notify, False, last.level))
+    return rungs
+
+
+def due_rungs(
+    rungs: list[Rung], *, fired: Collection[tuple[int, str]], now: datetime
+) -> list[Rung]:
+    """The rungs due by ``now`` that have not fired yet, in order."""
+    return [r for r in rungs if r.at <= now and (r.cycle, r.step) not in fired]
+
+
+def next_rung_at(rungs: list[Rung], *, fired: Collection[tuple[int, str]]) -> datetime | None:
+    """When the next rung that has not fired is due (None when the ladder is done)."""
+    pending = [r.at for r in rungs if (r.cycle, r.step) not in fired]
+    return min(pending) if pending else None

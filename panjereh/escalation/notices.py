@@ -1,0 +1,70 @@
+"""The words of escalation notices, in Persian and English."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import jdatetime
+
+from panjereh.inquiries.models import Inquiry
+from panjereh.notifications.service import Notice
+from panjereh.sla.calendar import TEHRAN
+
+_FA_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+
+_TITLES = {
+    "at_risk": (
+        "Inquiry {id} is at risk of missing its deadline",
+        "استعلام {id} در خطر عبور از مهلت است",
+    ),
+    "breached": ("Inquiry {id} is past its deadline", "مهلت پاسخ استعلام {id} گذشته است"),
+    "supervisor": (
+        "Immediate report: inquiry {id} is late",
+        "گزارش فوری: استعلام {id} با تأخیر مواجه است",
+    ),
+    "repeat": ("Inquiry {id} is still unanswered", "استعلام {id} هنوز بی‌پاسخ است"),
+    "manual": ("Inquiry {id} was escalated by hand", "استعلام {id} به‌صورت دستی ارجاع شد"),
+    "assigned": ("Inquiry {id} was assigned to you", "استعلام {id} به شما ارجاع شد"),
+    "undeliverable": (
+        "Inquiry {id} could not be delivered to its agency",
+        "استعلام {id} به دستگاه تحویل نشد",
+    ),
+}
+
+
+def tehran_en(instant: datetime) -> str:
+    """An instant as Tehran wall-clock time, Gregorian."""
+    return instant.astimezone(TEHRAN).strftime("%Y-%m-%d %H:%M Tehran")
+
+
+def tehran_fa(instant: datetime) -> str:
+    """An instant as Tehran wall-clock time, Jalali, in Persian digits."""
+    local = jdatetime.datetime.fromgregorian(datetime=instant.astimezone(TEHRAN))
+    text: str = local.strftime("%Y/%m/%d %H:%M")
+    return text.translate(_FA_DIGITS) + " به وقت تهران"
+
+
+def escalation_notice(inquiry: Inquiry, step: str, *, reason: str | None = None) -> Notice:
+    """The notice sent when a step of an inquiry's ladder fires."""
+    title_en, title_fa = _TITLES.get(step, _TITLES["repeat"])
+    due_en, due_fa = tehran_en(inquiry.due_at), tehran_fa(inquiry.due_at)
+    extra_en = f" Reason: {reason}" if reason else ""
+    extra_fa = f" دلیل: {reason}" if reason else ""
+    return Notice(
+        kind=f"escalation.{step}",
+        title_en=title_en.format(id=inquiry.id),
+        title_fa=title_fa.format(id=str(inquiry.id).translate(_FA_DIGITS)),
+        body_en=(
+            f"{inquiry.inquiry_type} inquiry {inquiry.id} for declaration "
+            f"{inquiry.declaration_id}, addressed to {inquiry.agency_code}, is due "
+            f"{due_en}.{extra_en}"
+        ),
+        body_fa=(
+            f"استعلام {inquiry.inquiry_type} شماره {str(inquiry.id).translate(_FA_DIGITS)} "
+            f"برای اظهارنامه {str(inquiry.declaration_id).translate(_FA_DIGITS)} "
+            f"(دستگاه {inquiry.agency_code}) تا {due_fa} مهلت پاسخ دارد.{extra_fa}"
+        ),
+        inquiry_id=inquiry.id,
+        declaration_id=inquiry.declaration_id,
+        link=f"/api/v1/inquiries/{inquiry.id}",
+    )

@@ -1,0 +1,1 @@
+"""The outbox: work that must happen after a commit (notifications, deliveries), durably."""

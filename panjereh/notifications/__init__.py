@@ -1,0 +1,1 @@
+"""Notifications: the in-app inbox, email and webhooks, all sent through outbox jobs."""

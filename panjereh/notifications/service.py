@@ -1,0 +1,141 @@
+"""Who hears about what: turning one notice into outbox jobs, one per channel and recipient.
+
+Every job carries a dedupe key built from the notice's own key (for escalation: inquiry,
+cycle and step) plus channel and recipient, so firing a step twice cannot notify twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy.orm import Session
+
+from panjereh.auth.models import Role, User
+from panjereh.auth.principal import Principal
+from panjereh.errors import NotFound
+from panjereh.escalation.policy import Audience
+from panjereh.jobs.queue import NewJob, enqueue
+from panjereh.notifications.models import Notification, WebhookSubscription
+
+INBOX, EMAIL, WEBHOOK = "notify.inbox", "notify.email", "notify.webhook"
+CHANNEL_KINDS = (INBOX, EMAIL, WEBHOOK)
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """What to tell people, in both languages."""
+
+    kind: str
+    title_en: str
+    title_fa: str
+    body_en: str
+    body_fa: str
+    inquiry_id: int | None = None
+    declaration_id: int | None = None
+    link: str | None = None
+
+
+def recipients(session: Session, audience: Iterable[str], agency_code: str | None) -> list[User]:
+    """The active users an audience names: an agency's officers or head, or the supervisors."""
+    wanted = set(audience)
+    conditions: list[ColumnElement[bool]] = []
+    if "agency_officers" in wanted and agency_code:
+        conditions.append((User.role == Role.OFFICER.value) & (User.agency_code == agency_code))
+    if "agency_head" in wanted and agency_code:
+        conditions.append((User.role == Role.AGENCY_HEAD.value) & (User.agency_code == agency_code))
+    if "supervisor" in wanted:
+        conditions.append(User.role == Role.SUPERVISOR.value)
+    if not conditions:
+        return []
+    return list(
+        session.scalars(select(User).where(User.is_active, or_(*conditions)).order_by(User.id))
+    )
+
+
+def _webhooks(
+    session: Session, audience: set[str], agency_code: str | None
+) -> Sequence[WebhookSubscription]:
+    scopes = []
+    if agency_code and audience & {"agency_officers", "agency_head"}:
+        scopes.append(WebhookSubscription.agency_code == agency_code)
+    if "supervisor" in audience:
+        scopes.append(WebhookSubscription.agency_code.is_(None))
+    if not scopes:
+        return []
+    return session.scalars(select(WebhookSubscription).where(or_(*scopes))).all()
+
+
+def notify(
+    session: Session,
+    *,
+    audience: Iterable[Audience],
+    agency_code: str | None,
+    notice: Notice,
+    dedupe_key: str,
+    at: datetime,
+    users: Iterable[User] = (),
+) -> int:
+    """Queue the notice for everyone the audience names (and any extra ``users``)."""
+    wanted: set[str] = set(audience)
+    people = {u.id: u for u in [*recipients(session, wanted, agency_code), *users]}
+    body = asdict(notice)
+    jobs = []
+    for user in people.values():
+        jobs.append(
+            NewJob(
+                INBOX,
+                f"{dedupe_key}:inbox:{user.id}",
+                {"user_id": user.id, "notice": body, "dedupe_key": dedupe_key},
+            )
+        )
+        if user.email:
+            jobs.append(
+                NewJob(EMAIL, f"{dedupe_key}:email:{user.id}", {"to": user.email, "notice": body})
+            )
+    for hook in _webhooks(session, wanted, agency_code):
+        jobs.append(
+            NewJob(
+                WEBHOOK,
+                f"{dedupe_key}:webhook:{hook.id}",
+                {"subscription_id": hook.id, "notice": body, "dedupe_key": dedupe_key},
+            )
+        )
+    return enqueue(session, jobs, at=at)
+
+
+def inbox(
+    *, session: Session, principal: Principal, unread_only: bool, before: int | None, limit: int
+) -> Sequence[Notification]:
+    """The signed-in user's notifications, newest first."""
+    query = (
+        select(Notification)
+        .where(Notification.user_id == principal.id)
+        .order_by(Notification.id.desc())
+        .limit(limit)
+    )
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    if before is not None:
+        query = query.where(Notification.id < before)
+    return session.scalars(query).all()
+
+
+def mark_read(
+    *, session: Session, principal: Principal, notification_id: int | None, at: datetime
+) -> int:
+    """Mark one notification (or, with None, all of them) read; returns how many changed."""
+    if notification_id is not None:
+        note = session.get(Notification, notification_id)
+        if note is None or note.user_id != principal.id:
+            raise NotFound(f"notification {notification_id} not found")
+    query = (
+        update(Notification)
+        .where(Notification.user_id == principal.id, Notification.read_at.is_(None))
+        .values(read_at=at)
+    )
+    if notification_id is not None:
+        query = query.where(Notification.id == notification_id)
+    return session.execute(query).rowcount  # type: ignore[attr-defined,no-any-return]
