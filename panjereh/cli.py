@@ -68,6 +68,7 @@ def users_create(
     role: Annotated[Role, typer.Option(help="what the user may do")],
     agency: Annotated[str | None, typer.Option(help="agency code (officer, agency_head)")] = None,
     full_name: Annotated[str, typer.Option(help="display name")] = "",
+    email: Annotated[str | None, typer.Option(help="where escalation emails go")] = None,
 ) -> None:
     """Create a user with a role (and an agency for officers and agency heads)."""
     from panjereh.auth.service import create_user
@@ -82,6 +83,7 @@ def users_create(
                 agency_code=agency,
                 at=SystemClock().now(),
                 full_name=full_name,
+                email=email,
             )
     except DomainError as error:
         raise _fail(f"refused: {error.detail}") from None
@@ -173,9 +175,12 @@ def demo_data(
 ) -> None:
     """Load realistic demo history: real agencies and HS codes, traders in several provinces,
     answers with realistic delays (some agencies slow, some late). Prints the demo accounts."""
-    from panjereh.demo.history import load_demo
+    from panjereh.demo.history import DemoRefused, load_demo
 
-    summary = load_demo(_engine(), declarations=declarations, days=days, seed=seed)
+    try:
+        summary = load_demo(_engine(), declarations=declarations, days=days, seed=seed)
+    except DemoRefused as refused:
+        raise _fail(str(refused)) from None
     typer.echo(summary)
 
 

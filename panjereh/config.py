@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     channel_timeout_seconds: float = Field(default=10.0, gt=0)
     worker_poll_seconds: float = Field(default=0.5, gt=0, le=60)
     worker_batch: int = Field(default=200, ge=1, le=10_000)
+    job_lease_seconds: float = Field(default=60.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_unsafe_secret(self) -> Settings:

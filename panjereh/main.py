@@ -19,6 +19,7 @@ from panjereh.declarations.router import router as declarations_router
 from panjereh.escalation.router import router as escalation_router
 from panjereh.inquiries.router import router as inquiries_router
 from panjereh.notifications.router import router as notifications_router
+from panjereh.reports.router import router as reports_router
 
 
 class BodySizeLimit:
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         escalation_router,
         notifications_router,
         calendars_router,
+        reports_router,
         reference_router,
     ):
         app.include_router(router)

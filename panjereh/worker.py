@@ -14,6 +14,7 @@ import os
 import socket
 import threading
 import time
+from datetime import timedelta
 from collections.abc import Mapping
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -45,6 +46,7 @@ class Worker:
         self.channels = channels
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.batch = settings.worker_batch
+        self.lease = timedelta(seconds=settings.job_lease_seconds)
 
     def sweep_once(self) -> int:
         """Fire what is due on the inquiries' clocks; returns how many inquiries it handled."""
@@ -61,6 +63,7 @@ class Worker:
                     worker=self.name,
                     now=self.clock.now(),
                     limit=self.batch,
+                    lease=self.lease,
                     kinds=tuple(self.channels),
                 )
             ]

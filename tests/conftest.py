@@ -139,7 +139,7 @@ def client(settings: Settings, clock: ManualClock) -> Iterator[TestClient]:
 def make_user(session_factory: sessionmaker[Session], clock: ManualClock) -> Callable[..., str]:
     """Create a user; returns the username."""
 
-    def make(username: str, role: Role, agency: str | None = None) -> str:
+    def make(username: str, role: Role, agency: str | None = None, email: str | None = None) -> str:
         with transaction(session_factory) as session:
             create_user(
                 session=session,
@@ -147,6 +147,7 @@ def make_user(session_factory: sessionmaker[Session], clock: ManualClock) -> Cal
                 password=PASSWORD,
                 role=role,
                 agency_code=agency,
+                email=email,
                 at=clock.now(),
             )
         return username

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from sqlalchemy import select
@@ -14,6 +15,8 @@ from panjereh.auth.principal import Principal
 from panjereh.errors import Conflict, Invalid
 
 MIN_PASSWORD_LENGTH = 10
+# Deliberately loose: the mail server is the judge; this only catches obvious typos.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def create_user(
@@ -26,8 +29,14 @@ def create_user(
     at: datetime,
     full_name: str = "",
     province: str | None = None,
+    email: str | None = None,
+    password_hash: str | None = None,
 ) -> User:
-    """Add a user; officers and agency heads must name their agency, others must not."""
+    """Add a user; officers and agency heads must name their agency, others must not.
+
+    ``password_hash`` (an Argon2 hash of ``password``, made once) lets many accounts that share
+    one password be created without hashing it again for each: the demo loader does this.
+    """
     if len(password) < MIN_PASSWORD_LENGTH:
         raise Invalid(
             f"the password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
@@ -37,15 +46,18 @@ def create_user(
             raise Invalid(f"a {role.value} must belong to a known agency", field="agency")
     elif agency_code is not None:
         raise Invalid(f"a {role.value} does not belong to an agency", field="agency")
+    if email is not None and not _EMAIL.fullmatch(email):
+        raise Invalid(f"{email!r} is not an email address", field="email")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"user {username!r} already exists", field="username")
     user = User(
         username=username,
-        password_hash=hash_password(password),
+        password_hash=password_hash or hash_password(password),
         role=role.value,
         agency_code=agency_code,
         full_name=full_name,
         province=province,
+        email=email,
         created_at=at,
     )
     session.add(user)

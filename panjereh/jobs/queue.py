@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from panjereh.db import is_postgres
 from panjereh.jobs.models import Job, JobState
 
-LEASE = timedelta(seconds=60)
 BACKOFF_BASE = timedelta(seconds=2)
 BACKOFF_CAP = timedelta(minutes=30)
 
@@ -79,6 +78,7 @@ def claim(
     worker: str,
     now: datetime,
     limit: int,
+    lease: timedelta,
     kinds: tuple[str, ...] | None = None,
 ) -> list[Job]:
     """Lease up to ``limit`` due jobs to ``worker`` (the caller commits the lease)."""
@@ -89,7 +89,7 @@ def claim(
     for job in jobs:
         job.state = JobState.LEASED.value
         job.lease_owner = worker
-        job.lease_until = now + LEASE
+        job.lease_until = now + lease
         job.attempts += 1
     return jobs
 

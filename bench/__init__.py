@@ -1,0 +1,20 @@
+"""Panjereh's benchmarks: ``python -m bench`` (``make bench``) runs them all on this machine,
+prints the figures and rewrites ``docs/benchmarks.md`` with them.
+
+Each benchmark is a module of this package that defines
+
+- ``TITLE``: the heading of its section in the doc, and
+- ``run(options: bench.common.Options) -> bench.common.Result``: it measures, and returns
+  its figures (a flat mapping, for machines), the lines to print, and its section of the doc.
+
+A new benchmark is a new module named in :data:`BENCHMARKS`; ``python -m bench --only NAME``
+runs one and keeps the other sections of the doc as they were. The other modules are shared
+by benchmarks: ``common`` (options, scratch stores, users, timing, profiling), ``machine``,
+``report`` (the doc), ``server`` (the application served by uvicorn in a subprocess) and
+``serve`` (a multi-worker launcher that keeps TCP_NODELAY).
+"""
+
+from __future__ import annotations
+
+BENCHMARKS: tuple[str, ...] = ("filing",)
+"""Module names of the benchmarks, in the order they run and appear in the doc."""
