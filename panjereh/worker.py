@@ -14,8 +14,8 @@ import os
 import socket
 import threading
 import time
-from datetime import timedelta
 from collections.abc import Mapping
+from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 

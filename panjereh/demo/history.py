@@ -35,9 +35,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from panjereh.agencies.models import Agency
 from panjereh.audit.models import Event
 from panjereh.auth.models import Role, User
-from panjereh.auth.principal import Principal
 from panjereh.auth.passwords import hash_password
-from panjereh.escalation import sweep
+from panjereh.auth.principal import Principal
 from panjereh.auth.service import create_user, principal_of
 from panjereh.clock import ManualClock, SystemClock
 from panjereh.config import get_settings
@@ -45,6 +44,7 @@ from panjereh.db import make_session_factory, transaction
 from panjereh.declarations.flows import cancel_declaration, file_declaration
 from panjereh.declarations.models import Declaration, DeclarationStatus
 from panjereh.declarations.schemas import DeclarationIn, ItemIn
+from panjereh.escalation import sweep
 from panjereh.inquiries.flows import decide, reply
 from panjereh.inquiries.models import Inquiry
 from panjereh.inquiries.schemas import DecisionIn, ReplyIn

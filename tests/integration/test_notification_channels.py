@@ -33,7 +33,7 @@ from tests.conftest import declaration, item
 
 Login = Callable[[str], dict[str, str]]
 BEEF = declaration(item("020130", description="Beef, boneless", origin_country="BR", value="900"))
-SECRET = "whsec-test-0123456789abcdef"  # noqa: S105 - a test webhook secret
+SECRET = "whsec-test-0123456789abcdef"
 
 
 def _free_port() -> int:
@@ -47,7 +47,7 @@ class _Mailbox:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
         return "250 OK"
 
@@ -65,7 +65,7 @@ class _Hook(BaseHTTPRequestHandler):
     answers: list[int]
     received: list[tuple[dict[str, str], bytes]]
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.received.append((dict(self.headers), body))
         status = self.answers.pop(0) if self.answers else 200
