@@ -137,7 +137,7 @@ def rules_activate(version: int) -> None:
 
     try:
         with transaction(make_session_factory(_engine())) as session:
-            service.activate_version(session=session, version=version)
+            service.activate_version(session=session, version=version, at=SystemClock().now())
     except DomainError as error:
         raise _fail(error.detail) from None
     typer.echo(f"rule set v{version} is active")

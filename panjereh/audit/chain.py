@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from panjereh.audit.models import ChainHead, Event
@@ -93,25 +93,31 @@ def digest(
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def append_pending(session: Session) -> None:
-    """Chain and write this transaction's pending events.
+def _before_commit(session: Session) -> None:
+    append_pending(session)
+
+
+def append_pending(session: Session) -> list[dict[str, Any]]:
+    """Chain and write this transaction's pending events; returns them as written.
 
     Flows call it as their last step, so that what they return already shows their events;
     it also runs as a ``before_commit`` hook, so that no recorded event is ever left behind.
-    On PostgreSQL it locks the chain head until the transaction ends: call it last.
+    On PostgreSQL it locks the chain head until the transaction ends: call it last. It works
+    in SQL expressions rather than ORM objects: it runs on every state change.
     """
     pending: list[PendingEvent] | None = session.info.pop(_PENDING, None)
     if not pending:
-        return
-    session.flush()  # ids of rows created in this transaction are needed by the events
+        return []
+    session.flush()  # rows the ORM holds must exist before events that point at them
     head = session.execute(
-        select(ChainHead).where(ChainHead.id == 1).with_for_update()
-    ).scalar_one_or_none()
+        select(ChainHead.seq, ChainHead.hash).where(ChainHead.id == 1).with_for_update()
+    ).first()
     if head is None:
-        head = ChainHead(id=1, seq=0, hash=GENESIS_HASH)
-        session.add(head)
-    seq, prev = head.seq, head.hash
-    rows = []
+        session.execute(insert(ChainHead).values(id=1, seq=0, hash=GENESIS_HASH))
+        seq, prev = 0, GENESIS_HASH
+    else:
+        seq, prev = head
+    rows: list[dict[str, Any]] = []
     for ev in pending:
         seq += 1
         values: dict[str, Any] = {
@@ -127,11 +133,11 @@ def append_pending(session: Session) -> None:
             "data": ev.data,
         }
         link = digest(**values, prev_hash=prev)
-        rows.append(Event(**values, prev_hash=prev, hash=link))
+        rows.append({**values, "prev_hash": prev, "hash": link})
         prev = link
-    head.seq, head.hash = seq, prev
-    session.add_all(rows)
-    session.flush()
+    session.execute(insert(Event), rows)
+    session.execute(update(ChainHead).where(ChainHead.id == 1).values(seq=seq, hash=prev))
+    return rows
 
 
 def discard_pending(session: Session) -> None:

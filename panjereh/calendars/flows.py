@@ -60,7 +60,7 @@ def recompute_open_deadlines(
             session=session, agency_code=inquiry.agency_code, province=inquiry.province
         )
         change = inquiry_clock.recompute(
-            inquiry, calendar, inquiry_clock.fired_steps(session, inquiry.id)
+            session, inquiry, calendar, inquiry_clock.fired_steps(session, inquiry.id)
         )
         if change is None:
             continue

@@ -49,6 +49,7 @@ def bump_revision(*, session: Session) -> int:
     current.revision += 1
     session.flush()
     _cache.clear()
+    _province_sets.clear()
     return current.revision
 
 
@@ -86,13 +87,37 @@ def _build(session: Session, agency_code: str, province: str | None) -> Business
     )
 
 
-def calendar_for(*, session: Session, agency_code: str, province: str | None) -> BusinessCalendar:
-    """The calendar an agency's office in ``province`` works by, at the current revision."""
-    key = (revision(session=session), agency_code, province)
+def _provinces_with_closures(session: Session, at_revision: int) -> frozenset[str]:
+    key = (at_revision, "", "provinces")
+    cached = _province_sets.get(key)
+    if cached is None:
+        cached = _province_sets[key] = frozenset(
+            p for p in session.scalars(select(ClosureRecord.province).distinct()) if p
+        )
+    return cached
+
+
+_province_sets: dict[tuple[int, str, str], frozenset[str]] = {}
+
+
+def calendar_for(
+    *, session: Session, agency_code: str, province: str | None, at_revision: int | None = None
+) -> BusinessCalendar:
+    """The calendar an agency's office in ``province`` works by, at the current revision.
+
+    Pass ``at_revision`` (from :func:`revision`) when asking for several calendars in one
+    transaction. A province without closures of its own shares the national calendar, so
+    at most one calendar per agency is built unless provinces close.
+    """
+    current = revision(session=session) if at_revision is None else at_revision
+    if province is not None and province not in _provinces_with_closures(session, current):
+        province = None
+    key = (current, agency_code, province)
     calendar = _cache.get(key)
     if calendar is None:
-        if _cache and next(iter(_cache))[0] != key[0]:
+        if _cache and next(iter(_cache))[0] != current:
             _cache.clear()
+            _province_sets.clear()
         calendar = _cache[key] = _build(session, agency_code, province)
     return calendar
 

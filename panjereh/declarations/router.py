@@ -47,11 +47,10 @@ def file_declaration(
     with its agency, reason and deadline."""
 
     def action() -> Outcome:
-        declaration = flows.file_declaration(
+        filed = flows.file_declaration(
             session=session, principal=principal, payload=payload, at=now
         )
-        body = service.detail(session=session, declaration=declaration)
-        return Outcome(201, body.model_dump(mode="json"))
+        return Outcome(201, filed.model_dump(mode="json"))
 
     return outcome_response(
         run_once(

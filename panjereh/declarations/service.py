@@ -5,25 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from panjereh.audit import chain
 from panjereh.audit.models import Event
 from panjereh.auth.models import Role
 from panjereh.auth.principal import Principal
-from panjereh.declarations.models import Declaration, DeclarationStatus
+from panjereh.declarations.models import (
+    OPEN_DECLARATION_STATUSES,
+    Declaration,
+    DeclarationStatus,
+)
 from panjereh.declarations.schemas import DeclarationOut, EventOut, InquirySummary, ItemOut
 from panjereh.errors import Conflict, Forbidden, NotFound
-from panjereh.inquiries import clock as inquiry_clock
 from panjereh.inquiries.models import Inquiry
-from panjereh.inquiries.states import (
-    OPEN_STATES,
-    Action,
-    InquiryState,
-    declaration_status,
-    next_state,
-)
+from panjereh.inquiries.states import OPEN_STATES, InquiryState, declaration_status
 
 READ_ALL_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
 CLOSED_STATUSES = frozenset(
@@ -42,18 +39,12 @@ def get_visible(
     principal: Principal,
     declaration_id: int,
     full: bool = False,
-    for_update: bool = False,
 ) -> Declaration:
-    """The declaration if the caller may see it; 404 otherwise (existence is not disclosed).
-
-    ``for_update`` locks the row (PostgreSQL) for a change that depends on its inquiries.
-    """
+    """The declaration if the caller may see it; 404 otherwise (existence is not disclosed)."""
     _require_declaration_reader(principal)
     query = select(Declaration).where(Declaration.id == declaration_id)
     if full:
         query = query.options(selectinload(Declaration.items), selectinload(Declaration.inquiries))
-    if for_update:
-        query = query.with_for_update(of=Declaration).execution_options(populate_existing=True)
     declaration = session.scalars(query).first()
     if declaration is None or (
         principal.role == Role.TRADER and declaration.trader_id != principal.id
@@ -89,44 +80,150 @@ def timeline(*, session: Session, declaration_id: int) -> Sequence[Event]:
     ).all()
 
 
+def lock(*, session: Session, declaration_id: int) -> tuple[str, int]:
+    """Lock a declaration for a change that depends on its inquiries; its status and version.
+
+    Answers to two inquiries of one declaration must not both judge the fan-in on a view
+    that misses the other (write skew: both "last" approvals would leave it under inquiry).
+    The row lock serialises them on PostgreSQL; SQLite's BEGIN IMMEDIATE already does.
+    """
+    row = session.execute(
+        select(Declaration.status, Declaration.version)
+        .where(Declaration.id == declaration_id)
+        .with_for_update()
+    ).one()
+    return row[0], row[1]
+
+
 def apply_fan_in(
-    *,
-    session: Session,
-    declaration: Declaration,
-    inquiries: Sequence[Inquiry],
-    actor: Principal,
-    at: datetime,
-) -> None:
-    """Recompute the declaration's status from its inquiries, recording any change."""
-    before = DeclarationStatus(declaration.status)
+    *, session: Session, declaration_id: int, actor: Principal, at: datetime
+) -> DeclarationStatus:
+    """Recompute a locked declaration's status from its inquiries, recording any change.
+
+    A refusal withdraws the inquiries still open: no other answer can clear the goods. Works
+    in SQL expressions (it runs on every answer); ORM objects of the declaration and its
+    inquiries loaded before the call are stale after it.
+    """
+    session.flush()
+    status, version = session.execute(
+        select(Declaration.status, Declaration.version).where(Declaration.id == declaration_id)
+    ).one()
+    before = DeclarationStatus(status)
+    states = session.execute(
+        select(Inquiry.id, Inquiry.state).where(Inquiry.declaration_id == declaration_id)
+    ).all()
     after = declaration_status(
-        (InquiryState(i.state) for i in inquiries),
+        (InquiryState(state) for _, state in states),
         cancelled=before == DeclarationStatus.CANCELLED,
     )
     if after == before:
-        return
+        return before
     if before in CLOSED_STATUSES:
-        raise Conflict(f"declaration {declaration.id} is already {before.value}")
+        raise Conflict(f"declaration {declaration_id} is already {before.value}")
     if after == DeclarationStatus.REFUSED:
-        withdraw_open_inquiries(
+        withdraw_open(
             session=session,
-            inquiries=inquiries,
+            declaration_id=declaration_id,
             actor=actor,
             at=at,
             reason="declaration refused: no other answer can clear the goods",
         )
-    declaration.status = after.value
-    if after in CLOSED_STATUSES:
-        declaration.closed_at = at
+    _set_status(session, declaration_id, version, before, after, actor=actor, at=at)
+    return after
+
+
+def _set_status(
+    session: Session,
+    declaration_id: int,
+    version: int,
+    before: DeclarationStatus,
+    after: DeclarationStatus,
+    *,
+    actor: Principal,
+    at: datetime,
+) -> None:
+    changed = session.execute(
+        update(Declaration)
+        .where(Declaration.id == declaration_id, Declaration.version == version)
+        .values(
+            status=after.value,
+            version=version + 1,
+            closed_at=at if after in CLOSED_STATUSES else None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(
+            f"declaration {declaration_id} changed at the same moment; retry",
+            slug="concurrent-change",
+        )
     chain.record(
         session,
         kind=f"declaration.{after.value}",
         at=at,
         actor=actor,
-        declaration_id=declaration.id,
+        declaration_id=declaration_id,
         before=before.value,
         after=after.value,
     )
+
+
+def cancel(*, session: Session, declaration_id: int, actor: Principal, at: datetime) -> None:
+    """Cancel a locked, open declaration: withdraw its open inquiries, close it."""
+    status, version = session.execute(
+        select(Declaration.status, Declaration.version).where(Declaration.id == declaration_id)
+    ).one()
+    before = DeclarationStatus(status)
+    if before not in OPEN_DECLARATION_STATUSES:
+        raise Conflict(f"declaration {declaration_id} is {before.value} and cannot be cancelled")
+    withdraw_open(
+        session=session,
+        declaration_id=declaration_id,
+        actor=actor,
+        at=at,
+        reason="declaration cancelled by the trader",
+    )
+    _set_status(
+        session, declaration_id, version, before, DeclarationStatus.CANCELLED, actor=actor, at=at
+    )
+
+
+def withdraw_open(
+    *, session: Session, declaration_id: int, actor: Principal, at: datetime, reason: str
+) -> None:
+    """Withdraw every still-open inquiry of a declaration that no longer needs answers."""
+    open_rows = session.execute(
+        select(Inquiry.id, Inquiry.state).where(
+            Inquiry.declaration_id == declaration_id,
+            Inquiry.state.in_([s.value for s in OPEN_STATES]),
+        )
+    ).all()
+    if not open_rows:
+        return
+    session.execute(
+        update(Inquiry)
+        .where(Inquiry.id.in_([i for i, _ in open_rows]))
+        .values(
+            state=InquiryState.WITHDRAWN.value,
+            decided_at=at,
+            next_action_at=None,
+            trader_due_at=None,
+            version=Inquiry.version + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    for inquiry_id, state in open_rows:
+        chain.record(
+            session,
+            kind="inquiry.withdrawn",
+            at=at,
+            actor=actor,
+            declaration_id=declaration_id,
+            inquiry_id=inquiry_id,
+            before=state,
+            after=InquiryState.WITHDRAWN.value,
+            data={"reason": reason},
+        )
 
 
 def detail(*, session: Session, declaration: Declaration) -> DeclarationOut:
@@ -157,27 +254,3 @@ def get_by_id(*, session: Session, declaration_id: int) -> Declaration:
         .where(Declaration.id == declaration_id)
         .options(selectinload(Declaration.items))
     ).one()
-
-
-def withdraw_open_inquiries(
-    *, session: Session, inquiries: Sequence[Inquiry], actor: Principal, at: datetime, reason: str
-) -> None:
-    """Withdraw every still-open inquiry of a declaration that no longer needs answers."""
-    for inquiry in inquiries:
-        state = InquiryState(inquiry.state)
-        if state not in OPEN_STATES:
-            continue
-        inquiry.state = next_state(state, Action.WITHDRAW).value
-        inquiry.decided_at = at
-        inquiry_clock.stop(inquiry)
-        chain.record(
-            session,
-            kind="inquiry.withdrawn",
-            at=at,
-            actor=actor,
-            declaration_id=inquiry.declaration_id,
-            inquiry_id=inquiry.id,
-            before=state.value,
-            after=inquiry.state,
-            data={"reason": reason},
-        )

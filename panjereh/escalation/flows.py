@@ -15,6 +15,7 @@ from panjereh.escalation.ladder import Rung
 from panjereh.escalation.models import EscalationFiring
 from panjereh.escalation.notices import escalation_notice
 from panjereh.escalation.sweep import fire
+from panjereh.inquiries import clock as inquiry_clock
 from panjereh.inquiries import service as inquiries
 from panjereh.inquiries.models import Inquiry
 from panjereh.inquiries.states import OPEN_STATES
@@ -51,7 +52,7 @@ def escalate(
         )
         or 0
     )
-    top = len(inquiry.policy.get("steps", [])) or 1
+    top = len(inquiry_clock.policy_of(session, inquiry).steps)
     fire(
         session,
         inquiry,

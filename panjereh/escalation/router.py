@@ -15,8 +15,8 @@ from panjereh.api.responses import PROBLEMS, outcome_response
 from panjereh.auth.models import Role
 from panjereh.auth.principal import Principal
 from panjereh.errors import Forbidden, NotFound
-from panjereh.escalation import flows, service
-from panjereh.escalation.policy import DEFAULT_POLICY, EscalationPolicy
+from panjereh.escalation import flows, policies, service
+from panjereh.escalation.policy import EscalationPolicy
 from panjereh.escalation.schemas import AssignIn, ClockOut, EscalateIn, PolicyIn, PolicyOut
 from panjereh.idempotency.service import Outcome, run_once
 from panjereh.inquiries import service as inquiries
@@ -140,9 +140,9 @@ def assign(
 
 @router.get("/escalation-policies", response_model=list[PolicyOut])
 def active_policies(principal: CurrentPrincipal, session: SessionDep) -> list[PolicyOut]:
-    """The ladder in force for every inquiry type (version 0 = the built-in default)."""
+    """The ladder in force for every inquiry type."""
     types = [t.code for t in list_inquiry_types(session=session)]
-    active = service.active_policies(session=session, inquiry_types=types)
+    active = policies.active_policies(session=session, inquiry_types=types)
     return [
         PolicyOut(
             inquiry_type=t, version=v, active=True, policy=p, created_at=None, created_by=None
@@ -155,10 +155,10 @@ def active_policies(principal: CurrentPrincipal, session: SessionDep) -> list[Po
 def policy_versions(
     inquiry_type: str, principal: CurrentPrincipal, session: SessionDep
 ) -> list[PolicyOut]:
-    """Every version of one inquiry type's ladder, newest first, ending with the default."""
+    """Every version of one inquiry type's ladder, newest first."""
     if inquiry_type not in {t.code for t in list_inquiry_types(session=session)}:
         raise NotFound(f"inquiry type {inquiry_type} does not exist")
-    stored = service.versions(session=session, inquiry_type=inquiry_type)
+    stored = policies.versions(session=session, inquiry_type=inquiry_type)
     versions = [
         PolicyOut(
             inquiry_type=inquiry_type,
@@ -170,16 +170,6 @@ def policy_versions(
         )
         for r in stored
     ]
-    versions.append(
-        PolicyOut(
-            inquiry_type=inquiry_type,
-            version=service.DEFAULT_VERSION,
-            active=not any(r.is_active for r in stored),
-            policy=DEFAULT_POLICY,
-            created_at=None,
-            created_by=None,
-        )
-    )
     return versions
 
 
@@ -191,7 +181,7 @@ def new_policy(
     it; inquiries already created keep the ladder they were created with."""
     if principal.role != Role.ADMIN:
         raise Forbidden("only administrators change escalation policies")
-    record = service.add_version(
+    record = policies.add_version(
         session=session, inquiry_type=inquiry_type, policy=body, by=principal.username, at=now
     )
     session.commit()

@@ -73,7 +73,7 @@ class PolicyIn(EscalationPolicy):
 
 
 class PolicyOut(BaseModel):
-    """A stored version of a ladder (version 0 is the built-in default)."""
+    """A stored version of a ladder."""
 
     inquiry_type: str
     version: int

@@ -122,7 +122,7 @@ def fire(
 def _escalate(session: Session, inquiry: Inquiry, now: datetime) -> None:
     calendar = inquiry_clock.calendar_of(session, inquiry)
     fired = inquiry_clock.fired_steps(session, inquiry.id)
-    rungs = inquiry_clock.schedule(calendar, inquiry)
+    rungs = inquiry_clock.schedule(session, calendar, inquiry)
     level = inquiry.escalation_level
     for rung in due_rungs(rungs, fired=fired, now=now):
         fire(session, inquiry, rung, now=now)
@@ -137,19 +137,13 @@ def _escalate(session: Session, inquiry: Inquiry, now: datetime) -> None:
 
 
 def _lapse(session: Session, inquiry: Inquiry, now: datetime) -> None:
-    declaration = session.scalars(
-        select(Declaration)
+    locked = session.execute(
+        select(Declaration.id)
         .where(Declaration.id == inquiry.declaration_id)
         .with_for_update(skip_locked=True)
-        .execution_options(populate_existing=True)
     ).first()
-    if declaration is None:
+    if locked is None:
         return  # someone is changing the declaration right now; due again next sweep
-    inquiries = list(
-        session.scalars(
-            select(Inquiry).where(Inquiry.declaration_id == declaration.id).order_by(Inquiry.id)
-        )
-    )
     before = InquiryState(inquiry.state)
     inquiry.state = next_state(before, Action.LAPSE).value
     inquiry.decided_at = now
@@ -169,7 +163,7 @@ def _lapse(session: Session, inquiry: Inquiry, now: datetime) -> None:
         },
     )
     declarations.apply_fan_in(
-        session=session, declaration=declaration, inquiries=inquiries, actor=SYSTEM, at=now
+        session=session, declaration_id=inquiry.declaration_id, actor=SYSTEM, at=now
     )
 
 

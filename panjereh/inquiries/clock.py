@@ -11,14 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from panjereh.audit.models import Event
 from panjereh.calendars.service import calendar_for
-from panjereh.escalation import ladder
+from panjereh.escalation import ladder, policies
 from panjereh.escalation.models import EscalationFiring
 from panjereh.escalation.policy import EscalationPolicy
 from panjereh.inquiries.models import Inquiry
@@ -26,16 +25,12 @@ from panjereh.inquiries.states import InquiryState
 from panjereh.sla import clock
 from panjereh.sla.calendar import BusinessCalendar
 
-_policies: dict[str, EscalationPolicy] = {}
 
-
-def policy_of(inquiry: Inquiry) -> EscalationPolicy:
-    """The ladder snapshotted on the inquiry."""
-    key = f"{inquiry.inquiry_type}:{inquiry.policy_version}:{hash(str(inquiry.policy))}"
-    policy = _policies.get(key)
-    if policy is None:
-        policy = _policies[key] = EscalationPolicy.model_validate(inquiry.policy)
-    return policy
+def policy_of(session: Session, inquiry: Inquiry) -> EscalationPolicy:
+    """The ladder the inquiry took at creation."""
+    return policies.policy_for(
+        session=session, inquiry_type=inquiry.inquiry_type, version=inquiry.policy_version
+    )
 
 
 def calendar_of(session: Session, inquiry: Inquiry) -> BusinessCalendar:
@@ -53,10 +48,10 @@ def fired_steps(session: Session, inquiry_id: int) -> set[tuple[int, str]]:
     return {(cycle, step) for cycle, step in rows}
 
 
-def schedule(calendar: BusinessCalendar, inquiry: Inquiry) -> list[ladder.Rung]:
+def schedule(session: Session, calendar: BusinessCalendar, inquiry: Inquiry) -> list[ladder.Rung]:
     """The inquiry's ladder with times, for its current deadline."""
     return ladder.schedule(
-        policy_of(inquiry),
+        policy_of(session, inquiry),
         calendar,
         due_at=inquiry.due_at,
         running_since=inquiry.running_since or inquiry.received_at,
@@ -65,42 +60,45 @@ def schedule(calendar: BusinessCalendar, inquiry: Inquiry) -> list[ladder.Rung]:
 
 
 def refresh_next_action(
-    inquiry: Inquiry, calendar: BusinessCalendar, fired: set[tuple[int, str]]
+    session: Session, inquiry: Inquiry, calendar: BusinessCalendar, fired: set[tuple[int, str]]
 ) -> None:
     """Set when the worker must next look at the inquiry."""
     state = InquiryState(inquiry.state)
     if state == InquiryState.INFO_REQUESTED:
         inquiry.next_action_at = inquiry.trader_due_at
     elif state == InquiryState.AWAITING_ANSWER:
-        inquiry.next_action_at = ladder.next_rung_at(schedule(calendar, inquiry), fired=fired)
+        rungs = schedule(session, calendar, inquiry)
+        inquiry.next_action_at = ladder.next_rung_at(rungs, fired=fired)
     else:
         inquiry.next_action_at = None
 
 
-def start(
-    inquiry: Inquiry,
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """A new inquiry's clock: its deadline, budget and first action time."""
+
+    due_at: datetime
+    budget_minutes: int
+    next_action_at: datetime | None
+
+
+def opening(
+    policy: EscalationPolicy,
     calendar: BusinessCalendar,
     *,
     received_at: datetime,
-    policy_version: int,
-    policy: EscalationPolicy,
-    policy_document: dict[str, Any],
-) -> None:
-    """Start the clock of a new inquiry and snapshot its ladder."""
-    started = clock.start(
-        calendar, received_at=received_at, business_days=inquiry.sla_business_days
+    business_days: int,
+) -> Opening:
+    """Start a clock at receipt and find when its ladder first needs the worker."""
+    started = clock.start(calendar, received_at=received_at, business_days=business_days)
+    rungs = ladder.schedule(
+        policy,
+        calendar,
+        due_at=started.due_at,
+        running_since=received_at,
+        budget_minutes=started.budget_minutes,
     )
-    inquiry.received_at = received_at
-    inquiry.running_since = received_at
-    inquiry.due_at = started.due_at
-    inquiry.budget_minutes = started.budget_minutes
-    inquiry.remaining_minutes = started.budget_minutes
-    inquiry.calendar_version = calendar.version
-    inquiry.policy_version, inquiry.policy = policy_version, policy_document
-    _policies.setdefault(
-        f"{inquiry.inquiry_type}:{policy_version}:{hash(str(policy_document))}", policy
-    )
-    refresh_next_action(inquiry, calendar, set())
+    return Opening(started.due_at, started.budget_minutes, ladder.next_rung_at(rungs, fired=()))
 
 
 def pause(
@@ -128,12 +126,15 @@ def resume(
     inquiry.paused_at = None
     inquiry.trader_due_at = None
     inquiry.calendar_version = calendar.version
-    refresh_next_action(inquiry, calendar, fired_steps(session, inquiry.id))
+    refresh_next_action(session, inquiry, calendar, fired_steps(session, inquiry.id))
     return before, inquiry.due_at
 
 
 def recompute(
-    inquiry: Inquiry, calendar: BusinessCalendar, fired: set[tuple[int, str]]
+    session: Session,
+    inquiry: Inquiry,
+    calendar: BusinessCalendar,
+    fired: set[tuple[int, str]],
 ) -> tuple[datetime, datetime] | None:
     """Recompute a running inquiry's deadline on a changed calendar; the (old, new) deadline
     if it moved. A paused inquiry's deadline is recomputed when it resumes."""
@@ -158,7 +159,7 @@ def recompute(
     if new == old:
         return None
     inquiry.due_at = new
-    refresh_next_action(inquiry, calendar, fired)
+    refresh_next_action(session, inquiry, calendar, fired)
     return old, new
 
 

@@ -2,28 +2,32 @@
 
 Each one is a guarded compare-and-set: the transition must be allowed from the state the
 inquiry is in, and the row's version must not have moved since it was read (a concurrent
-decision makes the second one a 409). The declaration's status is recomputed in the same
-transaction (fan-in).
+decision makes the second one a 409). The declaration is locked first and its status is
+recomputed in the same transaction (fan-in).
+
+Deciding is the most frequent write in the system (one per agency per declaration), so it
+works in a handful of SQL statements rather than ORM objects.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from panjereh.agencies.models import InquiryType
 from panjereh.audit import chain
 from panjereh.auth.models import AGENCY_ROLES, Role
 from panjereh.auth.principal import Principal
+from panjereh.calendars.service import calendar_for
 from panjereh.declarations import service as declarations
-from panjereh.declarations.models import Declaration
-from panjereh.errors import Conflict, Forbidden, Invalid
+from panjereh.errors import Conflict, Forbidden, Invalid, NotFound
 from panjereh.inquiries import clock as inquiry_clock
 from panjereh.inquiries import service
 from panjereh.inquiries.models import Inquiry
-from panjereh.inquiries.schemas import DecisionIn, ReplyIn
+from panjereh.inquiries.schemas import DecisionIn, InquiryDecided, ReplyIn
 from panjereh.inquiries.states import (
     OPEN_STATES,
     Action,
@@ -31,6 +35,7 @@ from panjereh.inquiries.states import (
     TransitionRefused,
     next_state,
 )
+from panjereh.sla import clock
 
 _ACTIONS = {
     "approve": Action.APPROVE,
@@ -39,40 +44,39 @@ _ACTIONS = {
 }
 
 
-def _transition(inquiry: Inquiry, action: Action) -> tuple[InquiryState, InquiryState]:
-    before = InquiryState(inquiry.state)
+def _next(inquiry_id: int, state: str, action: Action) -> tuple[InquiryState, InquiryState]:
+    before = InquiryState(state)
     try:
-        after = next_state(before, action)
+        return before, next_state(before, action)
     except TransitionRefused as refused:
         slug = "inquiry-waiting" if before in OPEN_STATES else "inquiry-closed"
-        raise Conflict(f"inquiry {inquiry.id}: {refused}", slug=slug) from None
-    inquiry.state = after.value
-    return before, after
+        raise Conflict(f"inquiry {inquiry_id}: {refused}", slug=slug) from None
 
 
-def _lock_declaration(session: Session, inquiry: Inquiry) -> tuple[Declaration, list[Inquiry]]:
-    """Lock the inquiry's declaration and read all its inquiries afresh.
-
-    Answers to two inquiries of one declaration must not both judge the fan-in on a view
-    that misses the other (write skew: both last approvals would leave it "under inquiry").
-    Locking the declaration row first serialises them on PostgreSQL; SQLite's BEGIN
-    IMMEDIATE already does.
-    """
-    declaration = session.scalars(
-        select(Declaration)
-        .where(Declaration.id == inquiry.declaration_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-    inquiries = list(
-        session.scalars(
-            select(Inquiry)
-            .where(Inquiry.declaration_id == inquiry.declaration_id)
-            .order_by(Inquiry.id)
-            .execution_options(populate_existing=True)
-        )
+def _compare_and_set(session: Session, inquiry_id: int, version: int, **values: Any) -> None:
+    changed = session.execute(
+        update(Inquiry)
+        .where(Inquiry.id == inquiry_id, Inquiry.version == version)
+        .values(**values, version=version + 1)
+        .execution_options(synchronize_session=False)
     )
-    return declaration, inquiries
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(
+            f"inquiry {inquiry_id} changed at the same moment; reload and retry",
+            slug="concurrent-change",
+        )
+
+
+_DECIDE_COLUMNS = (
+    Inquiry.id,
+    Inquiry.declaration_id,
+    Inquiry.agency_code,
+    Inquiry.state,
+    Inquiry.version,
+    Inquiry.inquiry_type,
+    Inquiry.province,
+    Inquiry.due_at,
+)
 
 
 def decide(
@@ -82,66 +86,101 @@ def decide(
     inquiry_id: int,
     decision: DecisionIn,
     at: datetime,
-) -> Inquiry:
+) -> InquiryDecided:
     """Record an agency's answer to one of its inquiries."""
     if principal.role not in AGENCY_ROLES:
         raise Forbidden("only the agency an inquiry is addressed to can decide it")
-    inquiry = service.get_visible(session=session, principal=principal, inquiry_id=inquiry_id)
     action = _ACTIONS[decision.outcome]
     if action != Action.APPROVE and not decision.reason:
         raise Invalid(
             f"a reason is required to {decision.outcome.replace('_', ' ')}", field="reason"
         )
-    declaration, inquiries = _lock_declaration(session, inquiry)
-    before, after = _transition(inquiry, action)
+    row = session.execute(select(*_DECIDE_COLUMNS).where(Inquiry.id == inquiry_id)).first()
+    if row is None or row.agency_code != principal.agency_code:
+        raise NotFound(f"inquiry {inquiry_id} not found")
+    declarations.lock(session=session, declaration_id=row.declaration_id)
+    # Read the state again under the lock: it may have moved while we waited for it.
+    state, version = session.execute(
+        select(Inquiry.state, Inquiry.version).where(Inquiry.id == inquiry_id)
+    ).one()
+    before, after = _next(inquiry_id, state, action)
+    values: dict[str, Any] = {"state": after.value}
+    info_request = None
     if after == InquiryState.INFO_REQUESTED:
-        kind = session.get_one(InquiryType, inquiry.inquiry_type)
-        inquiry_clock.pause(
-            inquiry,
-            inquiry_clock.calendar_of(session, inquiry),
-            at=at,
-            trader_business_days=kind.trader_reply_business_days,
-        )
-        inquiry.info_request = {
+        trader_days = session.scalars(
+            select(InquiryType.trader_reply_business_days).where(
+                InquiryType.code == row.inquiry_type
+            )
+        ).one()
+        calendar = calendar_for(session=session, agency_code=row.agency_code, province=row.province)
+        paused = clock.pause(calendar, due_at=row.due_at, at=at, trader_business_days=trader_days)
+        info_request = {
             "reason": decision.reason,
             "requested_at": at.isoformat(),
             "requested_by": principal.username,
-            "trader_due_at": inquiry.trader_due_at.isoformat() if inquiry.trader_due_at else None,
-            "remaining_business_minutes": inquiry.remaining_minutes,
+            "trader_due_at": paused.trader_due_at.isoformat(),
+            "remaining_business_minutes": paused.remaining_minutes,
         }
+        values.update(
+            paused_at=at,
+            remaining_minutes=paused.remaining_minutes,
+            trader_due_at=paused.trader_due_at,
+            next_action_at=paused.trader_due_at,
+            info_request=info_request,
+        )
     else:
-        inquiry.decided_at, inquiry.decided_by = at, principal.id
-        inquiry.decision_reason = decision.reason
-        inquiry_clock.stop(inquiry)
+        values.update(
+            decided_at=at,
+            decided_by=principal.id,
+            decision_reason=decision.reason,
+            next_action_at=None,
+            trader_due_at=None,
+        )
+    _compare_and_set(session, inquiry_id, version, **values)
     chain.record(
         session,
         kind=f"inquiry.{after.value}",
         at=at,
         actor=principal,
-        declaration_id=inquiry.declaration_id,
-        inquiry_id=inquiry.id,
+        declaration_id=row.declaration_id,
+        inquiry_id=inquiry_id,
         before=before.value,
         after=after.value,
         data={"reason": decision.reason} if decision.reason else {},
     )
-    declarations.apply_fan_in(
-        session=session, declaration=declaration, inquiries=inquiries, actor=principal, at=at
+    status = declarations.apply_fan_in(
+        session=session, declaration_id=row.declaration_id, actor=principal, at=at
     )
     chain.append_pending(session)
-    return inquiry
+    return InquiryDecided(
+        id=inquiry_id,
+        declaration_id=row.declaration_id,
+        agency_code=row.agency_code,
+        inquiry_type=row.inquiry_type,
+        state=after.value,
+        declaration_status=status.value,
+        decided_at=values.get("decided_at"),
+        decision_reason=values.get("decision_reason"),
+        due_at=row.due_at,
+        info_request=info_request,
+        version=version + 1,
+    )
 
 
 def reply(
     *, session: Session, principal: Principal, inquiry_id: int, answer: ReplyIn, at: datetime
 ) -> Inquiry:
-    """The trader answers an agency's request for information; the inquiry goes back to it."""
+    """The trader answers an agency's request for information; the inquiry goes back to it,
+    its clock resuming with what was left."""
     if principal.role != Role.TRADER:
         raise Forbidden("only the trader who filed the declaration can reply")
     inquiry = service.get_visible(session=session, principal=principal, inquiry_id=inquiry_id)
-    declaration, inquiries = _lock_declaration(session, inquiry)
+    declarations.lock(session=session, declaration_id=inquiry.declaration_id)
+    session.refresh(inquiry)
     if inquiry.state != InquiryState.INFO_REQUESTED:
         raise Conflict(f"inquiry {inquiry.id} has not asked for information", slug="nothing-asked")
-    before, after = _transition(inquiry, Action.REPLY)
+    before, after = _next(inquiry.id, inquiry.state, Action.REPLY)
+    inquiry.state = after.value
     old_due, new_due = inquiry_clock.resume(
         session, inquiry, inquiry_clock.calendar_of(session, inquiry), at=at
     )
@@ -166,7 +205,7 @@ def reply(
         },
     )
     declarations.apply_fan_in(
-        session=session, declaration=declaration, inquiries=inquiries, actor=principal, at=at
+        session=session, declaration_id=inquiry.declaration_id, actor=principal, at=at
     )
     chain.append_pending(session)
     return inquiry

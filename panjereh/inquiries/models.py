@@ -49,9 +49,9 @@ class Inquiry(Base):
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     remaining_minutes: Mapped[int | None] = mapped_column(Integer, default=None)
     trader_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
-    # The escalation ladder, snapshotted at creation, and where the inquiry stands on it.
+    # The escalation ladder it took at creation (an immutable version of its type's policy),
+    # and where the inquiry stands on it.
     policy_version: Mapped[int] = mapped_column(Integer)
-    policy: Mapped[dict[str, Any]] = mapped_column(JSONValue)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     next_action_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     assigned_to: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)

@@ -17,6 +17,7 @@ from panjereh.inquiries import flows, service
 from panjereh.inquiries.models import Inquiry
 from panjereh.inquiries.schemas import (
     DecisionIn,
+    InquiryDecided,
     InquiryOut,
     InquiryQueueItem,
     InquiryQueuePage,
@@ -87,7 +88,7 @@ def get_inquiry(inquiry_id: int, principal: CurrentPrincipal, session: SessionDe
     return _detail(session, inquiry)
 
 
-@router.post("/{inquiry_id}/decision", response_model=InquiryOut)
+@router.post("/{inquiry_id}/decision", response_model=InquiryDecided)
 def decide(
     inquiry_id: int,
     decision: DecisionIn,
@@ -100,14 +101,14 @@ def decide(
     (reason required). A decision on an inquiry that is no longer open is a 409."""
 
     def action() -> Outcome:
-        inquiry = flows.decide(
+        decided = flows.decide(
             session=session,
             principal=principal,
             inquiry_id=inquiry_id,
             decision=decision,
             at=now,
         )
-        return Outcome(200, _detail(session, inquiry).model_dump(mode="json"))
+        return Outcome(200, decided.model_dump(mode="json"))
 
     return outcome_response(
         run_once(

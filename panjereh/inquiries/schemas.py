@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,6 +25,22 @@ class ReplyIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     message: str = Field(min_length=1, max_length=4000)
+
+
+class InquiryDecided(BaseModel):
+    """An agency's answer as recorded, with where the declaration now stands."""
+
+    id: int
+    declaration_id: int
+    agency_code: str
+    inquiry_type: str
+    state: str
+    declaration_status: str
+    decided_at: datetime | None
+    decision_reason: str | None
+    due_at: datetime
+    info_request: dict[str, Any] | None
+    version: int
 
 
 class InquiryOut(InquirySummary):

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from panjereh.agencies.service import upsert_inquiry_types
 from panjereh.errors import Conflict, NotFound
+from panjereh.escalation import policies
 from panjereh.rules.document import RuleSetDocument
 from panjereh.rules.models import RuleSetRecord
 
@@ -53,18 +54,22 @@ def load(
     session.add(record)
     session.flush()
     if activate:
-        activate_version(session=session, version=record.version)
+        activate_version(session=session, version=record.version, at=at)
     return record
 
 
-def activate_version(*, session: Session, version: int) -> RuleSetRecord:
-    """Make ``version`` the rule set used for new filings."""
+def activate_version(*, session: Session, version: int, at: datetime) -> RuleSetRecord:
+    """Make ``version`` the rule set used for new filings; new inquiry types get the default
+    escalation ladder."""
     record = session.get(RuleSetRecord, version)
     if record is None:
         raise NotFound(f"rule set version {version} does not exist", field="version")
     session.execute(update(RuleSetRecord).values(is_active=False))
     record.is_active = True
-    upsert_inquiry_types(session=session, specs=document_of(record).inquiry_types)
+    specs = document_of(record).inquiry_types
+    upsert_inquiry_types(session=session, specs=specs)
+    session.flush()
+    policies.ensure_defaults(session=session, inquiry_types=[t.code for t in specs], at=at)
     return record
 
 

@@ -361,16 +361,16 @@ def test_policy_versions_apply_to_new_inquiries_only(
             ]
         },
     )
-    assert good.status_code == 201 and good.json()["version"] == 1
+    assert good.status_code == 201 and good.json()["version"] == 2
     new = _file(client, login, people["trader"])
     assert [r["step"] for r in _clock(client, login, people["officer"], new["id"])["ladder"]] == [
         "breached"
     ]  # type: ignore[index]
-    assert _clock(client, login, people["officer"], old["id"])["policy_version"] == 0
+    assert _clock(client, login, people["officer"], old["id"])["policy_version"] == 1
     versions = client.get(
         "/api/v1/escalation-policies/IVO-VET", headers=login(people["officer"])
     ).json()
-    assert [(v["version"], v["active"]) for v in versions] == [(1, True), (0, False)]
+    assert [(v["version"], v["active"]) for v in versions] == [(2, True), (1, False)]
 
 
 def test_manual_escalation_acknowledge_and_reassign(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 23:56:18.772077
+Create Date: 2026-11-29 00:25:57.910254
 """
 
 from collections.abc import Sequence
@@ -354,11 +354,6 @@ def upgrade() -> None:
         sa.Column("remaining_minutes", sa.Integer(), nullable=True),
         sa.Column("trader_due_at", panjereh.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("policy_version", sa.Integer(), nullable=False),
-        sa.Column(
-            "policy",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
         sa.Column("escalation_level", sa.Integer(), nullable=False),
         sa.Column("next_action_at", panjereh.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("assigned_to", sa.Integer(), nullable=True),

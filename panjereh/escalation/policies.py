@@ -1,0 +1,117 @@
+"""Escalation policies in the store: immutable versions per inquiry type.
+
+An inquiry refers to its ladder by (inquiry type, version); versions are never edited, so a
+parsed policy is cached for the life of the process. Every inquiry type has at least one
+version: activating a rule set gives each new type the default ladder as version 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from panjereh.agencies.models import InquiryType
+from panjereh.errors import Conflict, NotFound
+from panjereh.escalation.models import EscalationPolicyRecord
+from panjereh.escalation.policy import DEFAULT_POLICY, EscalationPolicy
+
+_parsed: dict[tuple[str, int], EscalationPolicy] = {}
+
+
+def _remember(record: EscalationPolicyRecord) -> EscalationPolicy:
+    key = (record.inquiry_type, record.version)
+    policy = _parsed.get(key)
+    if policy is None:
+        policy = _parsed[key] = EscalationPolicy.model_validate(record.document)
+    return policy
+
+
+def policy_for(*, session: Session, inquiry_type: str, version: int) -> EscalationPolicy:
+    """The ladder an inquiry of ``inquiry_type`` took at creation (version ``version``)."""
+    policy = _parsed.get((inquiry_type, version))
+    if policy is None:
+        record = session.scalars(
+            select(EscalationPolicyRecord).where(
+                EscalationPolicyRecord.inquiry_type == inquiry_type,
+                EscalationPolicyRecord.version == version,
+            )
+        ).first()
+        if record is None:
+            raise Conflict(f"escalation policy {inquiry_type} v{version} is missing")
+        policy = _remember(record)
+    return policy
+
+
+def active_policies(
+    *, session: Session, inquiry_types: Iterable[str]
+) -> dict[str, tuple[int, EscalationPolicy]]:
+    """The active ladder (version, policy) of each of the inquiry types."""
+    wanted = set(inquiry_types)
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(EscalationPolicyRecord.inquiry_type, EscalationPolicyRecord.version).where(
+            EscalationPolicyRecord.is_active, EscalationPolicyRecord.inquiry_type.in_(wanted)
+        )
+    ).all()
+    found = {
+        kind: (version, policy_for(session=session, inquiry_type=kind, version=version))
+        for kind, version in rows
+    }
+    missing = wanted - set(found)
+    if missing:
+        raise Conflict(f"no active escalation policy for {', '.join(sorted(missing))}")
+    return found
+
+
+def versions(*, session: Session, inquiry_type: str) -> list[EscalationPolicyRecord]:
+    """Every stored version of an inquiry type's ladder, newest first."""
+    return list(
+        session.scalars(
+            select(EscalationPolicyRecord)
+            .where(EscalationPolicyRecord.inquiry_type == inquiry_type)
+            .order_by(EscalationPolicyRecord.version.desc())
+        )
+    )
+
+
+def add_version(
+    *, session: Session, inquiry_type: str, policy: EscalationPolicy, by: str, at: datetime
+) -> EscalationPolicyRecord:
+    """Store ``policy`` as the next version for ``inquiry_type`` and make it active."""
+    if session.get(InquiryType, inquiry_type) is None:
+        raise NotFound(f"inquiry type {inquiry_type} does not exist", field="inquiry_type")
+    latest = (
+        session.scalar(
+            select(func.max(EscalationPolicyRecord.version)).where(
+                EscalationPolicyRecord.inquiry_type == inquiry_type
+            )
+        )
+        or 0
+    )
+    session.execute(
+        update(EscalationPolicyRecord)
+        .where(EscalationPolicyRecord.inquiry_type == inquiry_type)
+        .values(is_active=False)
+    )
+    record = EscalationPolicyRecord(
+        inquiry_type=inquiry_type,
+        version=latest + 1,
+        document=policy.model_dump(mode="json"),
+        is_active=True,
+        created_at=at,
+        created_by=by,
+    )
+    session.add(record)
+    session.flush()
+    return record
+
+
+def ensure_defaults(*, session: Session, inquiry_types: Iterable[str], at: datetime) -> None:
+    """Give every inquiry type without a ladder the default one, as version 1."""
+    have = set(session.scalars(select(EscalationPolicyRecord.inquiry_type).distinct()))
+    for kind in sorted(set(inquiry_types) - have):
+        add_version(session=session, inquiry_type=kind, policy=DEFAULT_POLICY, by="system", at=at)
