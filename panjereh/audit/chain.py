@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from panjereh.audit.models import ChainHead, Event
@@ -97,26 +97,22 @@ def _before_commit(session: Session) -> None:
     append_pending(session)
 
 
-def append_pending(session: Session) -> list[dict[str, Any]]:
-    """Chain and write this transaction's pending events; returns them as written.
+# Built once: the chain is appended to on every state change.
+_HEAD = select(ChainHead.seq, ChainHead.hash).where(ChainHead.id == 1).with_for_update()
+_MOVE_HEAD = (
+    update(ChainHead)
+    .where(ChainHead.id == 1, ChainHead.seq == bindparam("old_seq"))
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
+_INSERT = insert(Event)
 
-    Flows call it as their last step, so that what they return already shows their events;
-    it also runs as a ``before_commit`` hook, so that no recorded event is ever left behind.
-    On PostgreSQL it locks the chain head until the transaction ends: call it last. It works
-    in SQL expressions rather than ORM objects: it runs on every state change.
-    """
-    pending: list[PendingEvent] | None = session.info.pop(_PENDING, None)
-    if not pending:
-        return []
-    session.flush()  # rows the ORM holds must exist before events that point at them
-    head = session.execute(
-        select(ChainHead.seq, ChainHead.hash).where(ChainHead.id == 1).with_for_update()
-    ).first()
-    if head is None:
-        session.execute(insert(ChainHead).values(id=1, seq=0, hash=GENESIS_HASH))
-        seq, prev = 0, GENESIS_HASH
-    else:
-        seq, prev = head
+# The head this process last wrote, per database. Only a guess: moving the head is a
+# compare-and-set on its sequence number, so a stale guess (another process appended, or our
+# transaction rolled back) costs one more read, never a wrong link.
+_last_head: dict[int, tuple[int, str]] = {}
+
+
+def _link(pending: list[PendingEvent], seq: int, prev: str) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for ev in pending:
         seq += 1
@@ -135,8 +131,46 @@ def append_pending(session: Session) -> list[dict[str, Any]]:
         link = digest(**values, prev_hash=prev)
         rows.append({**values, "prev_hash": prev, "hash": link})
         prev = link
-    session.execute(insert(Event), rows)
-    session.execute(update(ChainHead).where(ChainHead.id == 1).values(seq=seq, hash=prev))
+    return rows
+
+
+def append_pending(session: Session) -> list[dict[str, Any]]:
+    """Chain and write this transaction's pending events; returns them as written.
+
+    Flows call it as their last step, so that what they return already shows their events;
+    it also runs as a ``before_commit`` hook, so that no recorded event is ever left behind.
+    On PostgreSQL moving the head locks it until the transaction ends: call it last. It runs
+    on every state change, so it works with statements built once, on the connection, and
+    usually in two statements: move the head from where this process last saw it, insert.
+    """
+    pending: list[PendingEvent] | None = session.info.pop(_PENDING, None)
+    if not pending:
+        return []
+    session.flush()  # rows the ORM holds must exist before events that point at them
+    connection = session.connection()
+    database = id(connection.engine)
+    guess = _last_head.get(database)
+    rows: list[dict[str, Any]] = []
+    if guess is not None:
+        rows = _link(pending, *guess)
+        moved = connection.execute(
+            _MOVE_HEAD,
+            {"old_seq": guess[0], "new_seq": rows[-1]["seq"], "new_hash": rows[-1]["hash"]},
+        )
+        if moved.rowcount != 1:
+            rows = []
+    if not rows:
+        found = connection.execute(_HEAD).first()
+        if found is None:
+            connection.execute(insert(ChainHead).values(id=1, seq=0, hash=GENESIS_HASH))
+        seq, prev = (found[0], found[1]) if found is not None else (0, GENESIS_HASH)
+        rows = _link(pending, seq, prev)
+        connection.execute(
+            _MOVE_HEAD,
+            {"old_seq": seq, "new_seq": rows[-1]["seq"], "new_hash": rows[-1]["hash"]},
+        )
+    connection.execute(_INSERT, rows)
+    _last_head[database] = (rows[-1]["seq"], rows[-1]["hash"])
     return rows
 
 

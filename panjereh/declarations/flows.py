@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
@@ -135,7 +137,7 @@ def file_declaration(
         session=session, inquiry_types=[p.requirement.inquiry_type for p in planned]
     )
     status = DeclarationStatus.UNDER_INQUIRY if planned else DeclarationStatus.CLEARED
-    declaration = {
+    declaration: dict[str, Any] = {
         "trader_id": principal.id,
         "kind": payload.kind,
         "customs_office": payload.customs_office,
@@ -158,9 +160,7 @@ def file_declaration(
     for p in planned:
         req = p.requirement
         policy_version, policy = ladders[req.inquiry_type]
-        opening = inquiry_clock.opening(
-            policy, p.calendar, received_at=at, business_days=req.sla_business_days
-        )
+        opening = inquiry_clock.opening(policy, p.calendar, received_at=at, started=p.started)
         inquiries.append(
             {
                 "declaration_id": declaration_id,
@@ -233,13 +233,24 @@ def file_declaration(
             },
         )
     events = chain.append_pending(session)
-    return DeclarationOut(
+    # Built from the rows just written (already valid), without validating them again.
+    return DeclarationOut.model_construct(
         id=declaration_id,
-        **declaration,
-        items=[ItemOut.model_validate(i) for i in items],
-        inquiries=[InquirySummary.model_validate(i) for i in inquiries],
-        timeline=[EventOut.model_validate(e) for e in events],
+        **{k: declaration[k] for k in _DECLARATION_FIELDS},
+        items=[_construct(ItemOut, i) for i in items],
+        inquiries=[_construct(InquirySummary, i) for i in inquiries],
+        timeline=[_construct(EventOut, e) for e in events],
     )
+
+
+_DECLARATION_FIELDS = tuple(
+    f for f in DeclarationOut.model_fields if f not in ("id", "items", "inquiries", "timeline")
+)
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def _construct(model: type[_Model], row: dict[str, Any]) -> _Model:
+    return model.model_construct(**{name: row[name] for name in model.model_fields})
 
 
 def cancel_declaration(
@@ -249,7 +260,6 @@ def cancel_declaration(
     if principal.role != Role.TRADER:
         raise Forbidden("only the trader who filed a declaration can cancel it")
     service.get_visible(session=session, principal=principal, declaration_id=declaration_id)
-    service.lock(session=session, declaration_id=declaration_id)
     service.cancel(session=session, declaration_id=declaration_id, actor=principal, at=at)
     chain.append_pending(session)
     session.expire_all()

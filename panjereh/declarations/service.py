@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from panjereh.audit import chain
@@ -80,6 +80,17 @@ def timeline(*, session: Session, declaration_id: int) -> Sequence[Event]:
     ).all()
 
 
+# Built once: these run on every answer.
+_LOCK = (
+    select(Declaration.status, Declaration.version)
+    .where(Declaration.id == bindparam("declaration_id"))
+    .with_for_update()
+)
+_STATES = select(Inquiry.id, Inquiry.state).where(
+    Inquiry.declaration_id == bindparam("declaration_id")
+)
+
+
 def lock(*, session: Session, declaration_id: int) -> tuple[str, int]:
     """Lock a declaration for a change that depends on its inquiries; its status and version.
 
@@ -87,31 +98,28 @@ def lock(*, session: Session, declaration_id: int) -> tuple[str, int]:
     that misses the other (write skew: both "last" approvals would leave it under inquiry).
     The row lock serialises them on PostgreSQL; SQLite's BEGIN IMMEDIATE already does.
     """
-    row = session.execute(
-        select(Declaration.status, Declaration.version)
-        .where(Declaration.id == declaration_id)
-        .with_for_update()
-    ).one()
+    row = session.connection().execute(_LOCK, {"declaration_id": declaration_id}).one()
     return row[0], row[1]
 
 
 def apply_fan_in(
-    *, session: Session, declaration_id: int, actor: Principal, at: datetime
+    *,
+    session: Session,
+    declaration_id: int,
+    locked: tuple[str, int],
+    actor: Principal,
+    at: datetime,
 ) -> DeclarationStatus:
     """Recompute a locked declaration's status from its inquiries, recording any change.
 
-    A refusal withdraws the inquiries still open: no other answer can clear the goods. Works
-    in SQL expressions (it runs on every answer); ORM objects of the declaration and its
-    inquiries loaded before the call are stale after it.
+    ``locked`` is what :func:`lock` returned. A refusal withdraws the inquiries still open:
+    no other answer can clear the goods. Works in SQL expressions (it runs on every answer);
+    ORM objects of the declaration and its inquiries loaded before the call are stale after.
     """
     session.flush()
-    status, version = session.execute(
-        select(Declaration.status, Declaration.version).where(Declaration.id == declaration_id)
-    ).one()
+    status, version = locked
     before = DeclarationStatus(status)
-    states = session.execute(
-        select(Inquiry.id, Inquiry.state).where(Inquiry.declaration_id == declaration_id)
-    ).all()
+    states = session.connection().execute(_STATES, {"declaration_id": declaration_id}).all()
     after = declaration_status(
         (InquiryState(state) for _, state in states),
         cancelled=before == DeclarationStatus.CANCELLED,
@@ -169,10 +177,8 @@ def _set_status(
 
 
 def cancel(*, session: Session, declaration_id: int, actor: Principal, at: datetime) -> None:
-    """Cancel a locked, open declaration: withdraw its open inquiries, close it."""
-    status, version = session.execute(
-        select(Declaration.status, Declaration.version).where(Declaration.id == declaration_id)
-    ).one()
+    """Cancel an open declaration: lock it, withdraw its open inquiries, close it."""
+    status, version = lock(session=session, declaration_id=declaration_id)
     before = DeclarationStatus(status)
     if before not in OPEN_DECLARATION_STATUSES:
         raise Conflict(f"declaration {declaration_id} is {before.value} and cannot be cancelled")

@@ -43,8 +43,10 @@ def schedule(
     due_at: datetime,
     running_since: datetime,
     budget_minutes: int,
+    limit: int | None = None,
 ) -> list[Rung]:
-    """Every rung of the ladder with its time, in firing order."""
+    """Every rung of the ladder with its time, in firing order (times never decrease, since
+    steps are validated in order); ``limit`` stops after that many rungs."""
     day = business_day_minutes(calendar, due_at)
     left = calendar.business_minutes_between(running_since, due_at)
     spent_before = max(0, budget_minutes - left)
@@ -59,6 +61,8 @@ def schedule(
         else:
             at = calendar.add_business_minutes(due_at, offset) if offset else due_at
         rungs.append(Rung(0, step.name, at, step.notify, step.immediate_report, level))
+        if limit is not None and len(rungs) >= limit:
+            return rungs
     if policy.repeat is not None and rungs:
         last = rungs[-1]
         for n in range(1, policy.repeat.max_times + 1):

@@ -19,6 +19,9 @@ from panjereh.escalation.models import EscalationPolicyRecord
 from panjereh.escalation.policy import DEFAULT_POLICY, EscalationPolicy
 
 _parsed: dict[tuple[str, int], EscalationPolicy] = {}
+_ACTIVE = select(EscalationPolicyRecord.inquiry_type, EscalationPolicyRecord.version).where(
+    EscalationPolicyRecord.is_active
+)
 
 
 def _remember(record: EscalationPolicyRecord) -> EscalationPolicy:
@@ -52,14 +55,12 @@ def active_policies(
     wanted = set(inquiry_types)
     if not wanted:
         return {}
-    rows = session.execute(
-        select(EscalationPolicyRecord.inquiry_type, EscalationPolicyRecord.version).where(
-            EscalationPolicyRecord.is_active, EscalationPolicyRecord.inquiry_type.in_(wanted)
-        )
-    ).all()
+    # All active versions at once (one short row per inquiry type): cheaper than an IN list.
+    rows = session.connection().execute(_ACTIVE).all()
     found = {
         kind: (version, policy_for(session=session, inquiry_type=kind, version=version))
         for kind, version in rows
+        if kind in wanted
     }
     missing = wanted - set(found)
     if missing:

@@ -138,7 +138,7 @@ def _escalate(session: Session, inquiry: Inquiry, now: datetime) -> None:
 
 def _lapse(session: Session, inquiry: Inquiry, now: datetime) -> None:
     locked = session.execute(
-        select(Declaration.id)
+        select(Declaration.status, Declaration.version)
         .where(Declaration.id == inquiry.declaration_id)
         .with_for_update(skip_locked=True)
     ).first()
@@ -163,7 +163,11 @@ def _lapse(session: Session, inquiry: Inquiry, now: datetime) -> None:
         },
     )
     declarations.apply_fan_in(
-        session=session, declaration_id=inquiry.declaration_id, actor=SYSTEM, at=now
+        session=session,
+        declaration_id=inquiry.declaration_id,
+        locked=(locked[0], locked[1]),
+        actor=SYSTEM,
+        at=now,
     )
 
 

@@ -87,18 +87,19 @@ def opening(
     calendar: BusinessCalendar,
     *,
     received_at: datetime,
-    business_days: int,
+    started: clock.Started,
 ) -> Opening:
-    """Start a clock at receipt and find when its ladder first needs the worker."""
-    started = clock.start(calendar, received_at=received_at, business_days=business_days)
-    rungs = ladder.schedule(
+    """A clock started at receipt, and when its ladder first needs the worker (its first
+    rung: rungs come in time order)."""
+    first = ladder.schedule(
         policy,
         calendar,
         due_at=started.due_at,
         running_since=received_at,
         budget_minutes=started.budget_minutes,
+        limit=1,
     )
-    return Opening(started.due_at, started.budget_minutes, ladder.next_rung_at(rungs, fired=()))
+    return Opening(started.due_at, started.budget_minutes, first[0].at if first else None)
 
 
 def pause(

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from panjereh.agencies.models import InquiryType
@@ -23,6 +23,7 @@ from panjereh.auth.models import AGENCY_ROLES, Role
 from panjereh.auth.principal import Principal
 from panjereh.calendars.service import calendar_for
 from panjereh.declarations import service as declarations
+from panjereh.declarations.models import Declaration
 from panjereh.errors import Conflict, Forbidden, Invalid, NotFound
 from panjereh.inquiries import clock as inquiry_clock
 from panjereh.inquiries import service
@@ -53,22 +54,8 @@ def _next(inquiry_id: int, state: str, action: Action) -> tuple[InquiryState, In
         raise Conflict(f"inquiry {inquiry_id}: {refused}", slug=slug) from None
 
 
-def _compare_and_set(session: Session, inquiry_id: int, version: int, **values: Any) -> None:
-    changed = session.execute(
-        update(Inquiry)
-        .where(Inquiry.id == inquiry_id, Inquiry.version == version)
-        .values(**values, version=version + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(
-            f"inquiry {inquiry_id} changed at the same moment; reload and retry",
-            slug="concurrent-change",
-        )
-
-
-_DECIDE_COLUMNS = (
-    Inquiry.id,
+# Built once: deciding is the most frequent write in the system.
+_LOAD = select(
     Inquiry.declaration_id,
     Inquiry.agency_code,
     Inquiry.state,
@@ -76,7 +63,70 @@ _DECIDE_COLUMNS = (
     Inquiry.inquiry_type,
     Inquiry.province,
     Inquiry.due_at,
+).where(Inquiry.id == bindparam("inquiry_id"))
+_GUARD = (Inquiry.id == bindparam("inquiry_id")) & (Inquiry.version == bindparam("expected"))
+_ANSWER = (
+    update(Inquiry)
+    .where(_GUARD)
+    .values(
+        state=bindparam("state"),
+        decided_at=bindparam("at"),
+        decided_by=bindparam("by"),
+        decision_reason=bindparam("reason"),
+        next_action_at=None,
+        trader_due_at=None,
+        version=bindparam("next_version"),
+    )
 )
+_PAUSE = (
+    update(Inquiry)
+    .where(_GUARD)
+    .values(
+        state=bindparam("state"),
+        paused_at=bindparam("at"),
+        remaining_minutes=bindparam("left"),
+        trader_due_at=bindparam("trader_due"),
+        next_action_at=bindparam("trader_due"),
+        info_request=bindparam("info_request"),
+        version=bindparam("next_version"),
+    )
+)
+
+
+# SQLite holds the database's write lock from BEGIN IMMEDIATE, so one joined read is current.
+_LOAD_WITH_DECLARATION = (
+    select(*_LOAD.selected_columns, Declaration.status, Declaration.version.label("d_version"))
+    .join(Declaration, Declaration.id == Inquiry.declaration_id)
+    .where(Inquiry.id == bindparam("inquiry_id"))
+)
+
+
+def _load_locked(session: Session, inquiry_id: int) -> tuple[Any, tuple[str, int]]:
+    """The inquiry, with its declaration locked (PostgreSQL: lock first, then read, since the
+    state may move while we wait for the lock)."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        row = connection.execute(_LOAD_WITH_DECLARATION, {"inquiry_id": inquiry_id}).first()
+        return row, (row.status, row.d_version) if row is not None else ("", 0)
+    first = connection.execute(_LOAD, {"inquiry_id": inquiry_id}).first()
+    if first is None:
+        return None, ("", 0)
+    locked = declarations.lock(session=session, declaration_id=first.declaration_id)
+    return connection.execute(_LOAD, {"inquiry_id": inquiry_id}).first(), locked
+
+
+def _compare_and_set(
+    session: Session, statement: Any, inquiry_id: int, version: int, **values: Any
+) -> None:
+    changed = session.connection().execute(
+        statement,
+        {"inquiry_id": inquiry_id, "expected": version, "next_version": version + 1, **values},
+    )
+    if changed.rowcount != 1:
+        raise Conflict(
+            f"inquiry {inquiry_id} changed at the same moment; reload and retry",
+            slug="concurrent-change",
+        )
 
 
 def decide(
@@ -95,17 +145,13 @@ def decide(
         raise Invalid(
             f"a reason is required to {decision.outcome.replace('_', ' ')}", field="reason"
         )
-    row = session.execute(select(*_DECIDE_COLUMNS).where(Inquiry.id == inquiry_id)).first()
+    row, locked = _load_locked(session, inquiry_id)
     if row is None or row.agency_code != principal.agency_code:
         raise NotFound(f"inquiry {inquiry_id} not found")
-    declarations.lock(session=session, declaration_id=row.declaration_id)
-    # Read the state again under the lock: it may have moved while we waited for it.
-    state, version = session.execute(
-        select(Inquiry.state, Inquiry.version).where(Inquiry.id == inquiry_id)
-    ).one()
+    state, version = row.state, row.version
     before, after = _next(inquiry_id, state, action)
-    values: dict[str, Any] = {"state": after.value}
     info_request = None
+    decided_at = None
     if after == InquiryState.INFO_REQUESTED:
         trader_days = session.scalars(
             select(InquiryType.trader_reply_business_days).where(
@@ -121,22 +167,29 @@ def decide(
             "trader_due_at": paused.trader_due_at.isoformat(),
             "remaining_business_minutes": paused.remaining_minutes,
         }
-        values.update(
-            paused_at=at,
-            remaining_minutes=paused.remaining_minutes,
-            trader_due_at=paused.trader_due_at,
-            next_action_at=paused.trader_due_at,
+        _compare_and_set(
+            session,
+            _PAUSE,
+            inquiry_id,
+            version,
+            state=after.value,
+            at=at,
+            left=paused.remaining_minutes,
+            trader_due=paused.trader_due_at,
             info_request=info_request,
         )
     else:
-        values.update(
-            decided_at=at,
-            decided_by=principal.id,
-            decision_reason=decision.reason,
-            next_action_at=None,
-            trader_due_at=None,
+        decided_at = at
+        _compare_and_set(
+            session,
+            _ANSWER,
+            inquiry_id,
+            version,
+            state=after.value,
+            at=at,
+            by=principal.id,
+            reason=decision.reason,
         )
-    _compare_and_set(session, inquiry_id, version, **values)
     chain.record(
         session,
         kind=f"inquiry.{after.value}",
@@ -149,7 +202,11 @@ def decide(
         data={"reason": decision.reason} if decision.reason else {},
     )
     status = declarations.apply_fan_in(
-        session=session, declaration_id=row.declaration_id, actor=principal, at=at
+        session=session,
+        declaration_id=row.declaration_id,
+        locked=locked,
+        actor=principal,
+        at=at,
     )
     chain.append_pending(session)
     return InquiryDecided(
@@ -159,8 +216,8 @@ def decide(
         inquiry_type=row.inquiry_type,
         state=after.value,
         declaration_status=status.value,
-        decided_at=values.get("decided_at"),
-        decision_reason=values.get("decision_reason"),
+        decided_at=decided_at,
+        decision_reason=decision.reason if decided_at else None,
         due_at=row.due_at,
         info_request=info_request,
         version=version + 1,
@@ -175,7 +232,7 @@ def reply(
     if principal.role != Role.TRADER:
         raise Forbidden("only the trader who filed the declaration can reply")
     inquiry = service.get_visible(session=session, principal=principal, inquiry_id=inquiry_id)
-    declarations.lock(session=session, declaration_id=inquiry.declaration_id)
+    locked = declarations.lock(session=session, declaration_id=inquiry.declaration_id)
     session.refresh(inquiry)
     if inquiry.state != InquiryState.INFO_REQUESTED:
         raise Conflict(f"inquiry {inquiry.id} has not asked for information", slug="nothing-asked")
@@ -205,7 +262,11 @@ def reply(
         },
     )
     declarations.apply_fan_in(
-        session=session, declaration_id=inquiry.declaration_id, actor=principal, at=at
+        session=session,
+        declaration_id=inquiry.declaration_id,
+        locked=locked,
+        actor=principal,
+        at=at,
     )
     chain.append_pending(session)
     return inquiry
