@@ -24,9 +24,12 @@ $(VENV)/.installed-dev: pyproject.toml constraints.txt $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# The worker (clock sweep, notifications) runs beside the server and stops with it.
 demo: install
 	$(BIN)/panjereh db upgrade
 	$(BIN)/panjereh demo-data
+	$(BIN)/panjereh worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/panjereh serve --host $(HOST) --port $(PORT)
 
 serve: install

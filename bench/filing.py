@@ -86,8 +86,8 @@ HTTP_CLIENTS = 4
 HTTP_SECONDS = 8.0
 ROUNDS, ROUNDS_QUICK, ROUND_SECONDS = 3, 1, 2.0
 """In-process paths are timed in interleaved rounds of about ROUND_SECONDS; the best counts."""
-HTTP_SERVERS = ((1, False), (2, False), (2, True))
-"""(uvicorn workers, listener that keeps TCP_NODELAY) for each HTTP run."""
+HTTP_SERVERS = ((1, True), (2, False), (2, True))
+"""(worker processes, served by `panjereh serve` rather than stock uvicorn) for each HTTP run."""
 TRADERS = 4
 
 # An import at Shahid Rajaee port whose 13 goods lines, under the default rule set, need 16
@@ -789,7 +789,7 @@ class HttpRun:
     @property
     def label(self) -> str:
         plural = "s" if self.workers > 1 else ""
-        launcher = ", listener with TCP_NODELAY (`bench.serve`)" if self.nodelay else ""
+        launcher = " (`panjereh serve`)" if self.nodelay else " (stock uvicorn)"
         return f"uvicorn {self.workers} worker{plural}{launcher}"
 
     @property
@@ -1353,11 +1353,11 @@ def _markdown(
     out += [
         "",
         "The clients run in the benchmark's own process on the same machine and take part of"
-        " its cores (client CPU). Stock `uvicorn --workers N` (N > 1, which `panjereh serve"
-        " --workers N` also runs) binds its listener without `IPPROTO_TCP`, so asyncio leaves"
-        " Nagle's algorithm on and each keep-alive request waits about 40 ms for the client's"
-        " delayed ACK (upstream: Kludex/uvicorn#3149); `bench.serve` is the same server with"
-        " the listener created with `IPPROTO_TCP`.",
+        " its cores (client CPU). Stock `uvicorn --workers N` (N > 1) binds its listener"
+        " without `IPPROTO_TCP`, so asyncio leaves Nagle's algorithm on and each keep-alive"
+        " request waits about 40 ms for the client's delayed ACK (upstream:"
+        " Kludex/uvicorn#3149); `panjereh serve --workers N` creates its listener with"
+        " `IPPROTO_TCP` and is not affected.",
         "",
     ]
     labels = {

@@ -60,10 +60,11 @@ def cpu_seconds(root: int) -> float:
 
 
 class Server:
-    """``uvicorn panjereh.main:create_app`` on ``database_url`` with ``workers`` processes.
+    """``panjereh serve`` on ``database_url`` with ``workers`` processes.
 
-    With ``nodelay``, the server is started by :mod:`bench.serve`, whose listener keeps
-    TCP_NODELAY with several workers (see there why stock uvicorn loses it).
+    Without ``nodelay`` the server is stock uvicorn (``uvicorn --workers``), whose
+    multi-process listener loses TCP_NODELAY (see ``panjereh serve`` for why); with it, the
+    server is ``panjereh serve`` itself, which creates its listener so as to keep it.
     """
 
     def __init__(self, *, database_url: str, workers: int, log: Path, nodelay: bool) -> None:
@@ -82,7 +83,7 @@ class Server:
         }
         address = ["--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers)]
         if nodelay:
-            command = [sys.executable, "-m", "bench.serve", *address]
+            command = [sys.executable, "-m", "panjereh", "serve", *address]
         else:
             # As `panjereh serve` runs it, with the access log off (a line per request would
             # measure the terminal, not the application).

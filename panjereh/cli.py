@@ -190,10 +190,13 @@ def serve(
     port: Annotated[int, typer.Option(help="port")] = 8000,
     workers: Annotated[int, typer.Option(help="server processes")] = 1,
 ) -> None:
-    """Serve the API (and, later, the web pages)."""
-    import uvicorn
+    """Serve the API and the web pages (uvicorn; uvloop and httptools when installed)."""
+    import socket
 
-    uvicorn.run(
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(
         "panjereh.main:create_app",
         factory=True,
         host=host,
@@ -201,7 +204,20 @@ def serve(
         workers=workers,
         proxy_headers=False,
         log_level="info",
+        access_log=False,
     )
+    if workers == 1:
+        uvicorn.Server(config).run()
+        return
+    # uvicorn's own multi-process listener is created with proto 0; asyncio then leaves
+    # TCP_NODELAY off on accepted sockets, and on Linux every keep-alive request after the
+    # first waits ~40 ms for a delayed ACK. Creating the listener as a TCP socket avoids it.
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((host, port))
+    listener.set_inheritable(True)
+    Multiprocess(config, sockets=[listener]).run()
 
 
 @closures_app.command("add")
