@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 export PANJEREH_DATABASE_URL ?= sqlite:///./var/panjereh.db
 
-.PHONY: demo test bench lint install install-dev serve clean
+.PHONY: demo test bench lint install install-dev serve assets clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,15 +24,24 @@ $(VENV)/.installed-dev: pyproject.toml constraints.txt $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# Front-end assets come from the npm registry through the lock file, then are copied into
+# the package (git-ignored); nothing is fetched from a CDN at run time.
+WEB_VENDOR := panjereh/web/static/vendor/manifest.json
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+$(WEB_VENDOR): node_modules/.package-lock.json | $(VENV)/.installed
+	$(BIN)/python -m panjereh.web.assets
+assets: $(WEB_VENDOR)
+
 # The worker (clock sweep, notifications) runs beside the server and stops with it.
-demo: install
+demo: install assets
 	$(BIN)/panjereh db upgrade
 	$(BIN)/panjereh demo-data
 	$(BIN)/panjereh worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/panjereh serve --host $(HOST) --port $(PORT)
 
-serve: install
+serve: install assets
 	$(BIN)/panjereh serve --host $(HOST) --port $(PORT)
 
 lint: install-dev
@@ -40,11 +49,12 @@ lint: install-dev
 	$(BIN)/ruff format --check panjereh tests bench
 	$(BIN)/mypy
 
-test: lint
+test: lint assets
 	$(BIN)/python -m pytest -q
 
 bench: install-dev
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis node_modules \
+		panjereh/web/static/vendor

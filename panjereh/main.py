@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from panjereh import __version__, errors
+from panjereh import __version__, errors, web
 from panjereh.agencies.router import router as reference_router
 from panjereh.auth.router import router as auth_router
 from panjereh.calendars.router import router as calendars_router
@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         reference_router,
     ):
         app.include_router(router)
+    web.install(app)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, Any]:

@@ -34,11 +34,6 @@ def upsert_inquiry_types(*, session: Session, specs: tuple[InquiryTypeSpec, ...]
         session.add(row)
 
 
-def agency_weekends(*, session: Session) -> dict[str, str]:
-    """Each agency's weekend spec (for example ``"THU FRI"``), by code."""
-    return dict(session.execute(select(Agency.code, Agency.weekend)).tuples().all())
-
-
 def list_agencies(*, session: Session) -> list[Agency]:
     """All agencies, by code."""
     return list(session.scalars(select(Agency).order_by(Agency.code)))

@@ -19,7 +19,11 @@ class Inquiry(Base):
     """
 
     __tablename__ = "inquiries"
-    __table_args__ = (Index("ix_inquiries_agency_state_due", "agency_code", "state", "due_at"),)
+    __table_args__ = (
+        Index("ix_inquiries_agency_state_due", "agency_code", "state", "due_at"),
+        # The agency's whole open queue by deadline, across its two open states.
+        Index("ix_inquiries_agency_due", "agency_code", "due_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     declaration_id: Mapped[int] = mapped_column(ForeignKey("declarations.id"), index=True)

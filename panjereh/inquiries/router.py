@@ -23,7 +23,7 @@ from panjereh.inquiries.schemas import (
     InquiryQueuePage,
     ReplyIn,
 )
-from panjereh.inquiries.states import OPEN_STATES, InquiryState
+from panjereh.inquiries.states import InquiryState
 
 router = APIRouter(prefix="/api/v1/inquiries", tags=["inquiries"], responses=PROBLEMS)
 
@@ -71,7 +71,7 @@ def agency_queue(
             InquiryQueueItem(
                 **InquirySummary.model_validate(r).model_dump(),
                 declaration_id=r.declaration_id,
-                overdue=r.state in OPEN_STATES and r.due_at < now,
+                overdue=r.state == InquiryState.AWAITING_ANSWER and r.due_at < now,
             )
             for r in rows
         ],

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from panjereh.api.deps import CurrentPrincipal, NowDep, SessionDep
 from panjereh.api.responses import PROBLEMS
@@ -36,6 +36,68 @@ class Marked(BaseModel):
     """How many notifications were marked read."""
 
     marked: int
+
+
+class WebhookIn(BaseModel):
+    """Subscribe an endpoint to escalation notices."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    url: str = Field(min_length=8, max_length=500, examples=["https://ivo.example/panjereh"])
+    agency_code: str | None = Field(
+        default=None, description="the agency whose notices it receives; empty: national ones"
+    )
+
+
+class WebhookOut(BaseModel):
+    """A webhook subscription (its secret is shown only when it is created)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    url: str
+    agency_code: str | None
+    created_at: datetime
+
+
+class WebhookCreated(WebhookOut):
+    """A new subscription, with the secret that signs what it receives."""
+
+    secret: str
+
+
+@router.get("/webhooks", response_model=list[WebhookOut])
+def list_webhooks(principal: CurrentPrincipal, session: SessionDep) -> list[WebhookOut]:
+    """Webhook subscriptions (administrators)."""
+    return [
+        WebhookOut.model_validate(h) for h in service.webhooks(session=session, principal=principal)
+    ]
+
+
+@router.post("/webhooks", response_model=WebhookCreated, status_code=201)
+def add_webhook(
+    body: WebhookIn, principal: CurrentPrincipal, session: SessionDep, now: NowDep
+) -> WebhookCreated:
+    """Subscribe an endpoint to escalation notices (administrators). The answer carries the
+    HMAC secret that signs every delivery; it is not shown again."""
+    hook, secret = service.add_webhook(
+        session=session, principal=principal, agency_code=body.agency_code, url=body.url, at=now
+    )
+    session.commit()
+    return WebhookCreated(
+        id=hook.id,
+        url=hook.url,
+        agency_code=hook.agency_code,
+        created_at=hook.created_at,
+        secret=secret,
+    )
+
+
+@router.delete("/webhooks/{webhook_id}", status_code=204)
+def remove_webhook(webhook_id: int, principal: CurrentPrincipal, session: SessionDep) -> None:
+    """Unsubscribe an endpoint (administrators)."""
+    service.remove_webhook(session=session, principal=principal, webhook_id=webhook_id)
+    session.commit()
 
 
 @router.get("", response_model=list[NotificationOut])

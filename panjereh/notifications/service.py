@@ -6,6 +6,7 @@ cycle and step) plus channel and recipient, so firing a step twice cannot notify
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -13,9 +14,10 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
+from panjereh.agencies.models import Agency
 from panjereh.auth.models import Role, User
 from panjereh.auth.principal import Principal
-from panjereh.errors import NotFound
+from panjereh.errors import Forbidden, Invalid, NotFound
 from panjereh.escalation.policy import Audience
 from panjereh.jobs.queue import NewJob, enqueue
 from panjereh.notifications.models import Notification, WebhookSubscription
@@ -139,3 +141,38 @@ def mark_read(
     if notification_id is not None:
         query = query.where(Notification.id == notification_id)
     return session.execute(query).rowcount  # type: ignore[attr-defined,no-any-return]
+
+
+def add_webhook(
+    *, session: Session, principal: Principal, agency_code: str | None, url: str, at: datetime
+) -> tuple[WebhookSubscription, str]:
+    """Subscribe an endpoint to escalation notices (an agency's, or the national ones when
+    ``agency_code`` is None); returns it with its signing secret, shown only now."""
+    if principal.role != Role.ADMIN:
+        raise Forbidden("only administrators manage webhook subscriptions")
+    if agency_code is not None and session.get(Agency, agency_code) is None:
+        raise Invalid(f"agency {agency_code} does not exist", field="agency_code")
+    if not url.startswith(("https://", "http://")):
+        raise Invalid("must be an http(s) URL", field="url")
+    secret = secrets.token_urlsafe(32)
+    hook = WebhookSubscription(agency_code=agency_code, url=url, secret=secret, created_at=at)
+    session.add(hook)
+    session.flush()
+    return hook, secret
+
+
+def webhooks(*, session: Session, principal: Principal) -> Sequence[WebhookSubscription]:
+    """Every webhook subscription (administrators)."""
+    if principal.role != Role.ADMIN:
+        raise Forbidden("only administrators manage webhook subscriptions")
+    return session.scalars(select(WebhookSubscription).order_by(WebhookSubscription.id)).all()
+
+
+def remove_webhook(*, session: Session, principal: Principal, webhook_id: int) -> None:
+    """Unsubscribe an endpoint; notices already queued for it are dropped when due."""
+    if principal.role != Role.ADMIN:
+        raise Forbidden("only administrators manage webhook subscriptions")
+    hook = session.get(WebhookSubscription, webhook_id)
+    if hook is None:
+        raise NotFound(f"webhook {webhook_id} not found")
+    session.delete(hook)

@@ -384,6 +384,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_inquiries_agency_state_due", ["agency_code", "state", "due_at"], unique=False
         )
+        batch_op.create_index("ix_inquiries_agency_due", ["agency_code", "due_at"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_inquiries_declaration_id"), ["declaration_id"], unique=False
         )
@@ -424,6 +425,7 @@ def downgrade() -> None:
     with op.batch_alter_table("inquiries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_inquiries_next_action_at"))
         batch_op.drop_index(batch_op.f("ix_inquiries_declaration_id"))
+        batch_op.drop_index("ix_inquiries_agency_due")
         batch_op.drop_index("ix_inquiries_agency_state_due")
 
     op.drop_table("inquiries")

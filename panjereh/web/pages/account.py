@@ -1,0 +1,100 @@
+"""Signing in and out, the language switch, and the home page that sends each role to its work."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import RedirectResponse, Response
+
+from panjereh.auth import service as auth
+from panjereh.auth.models import Role
+from panjereh.web.core import PageDep, WebRoute, safe_next
+from panjereh.web.i18n import LANGUAGE_COOKIE, LANGUAGES
+from panjereh.web.sessions import secure_cookies
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+HOME_BY_ROLE = {
+    Role.TRADER: "/declarations",
+    Role.OFFICER: "/queue",
+    Role.AGENCY_HEAD: "/overdue",
+    Role.SUPERVISOR: "/overdue",
+    Role.ADMIN: "/admin",
+}
+LANGUAGE_COOKIE_DAYS = 365
+
+
+@router.get("/")
+def home(page: PageDep) -> Response:
+    """Each role's starting page; the sign-in page for visitors."""
+    if page.principal is None or page.principal.role is None:
+        return RedirectResponse("/sign-in", status_code=303)
+    return RedirectResponse(HOME_BY_ROLE[page.principal.role], status_code=303)
+
+
+@router.get("/sign-in")
+def sign_in_form(
+    page: PageDep, next_path: Annotated[str | None, Query(alias="next")] = None
+) -> Response:
+    """The sign-in form (a signed-in user goes straight on)."""
+    if page.principal is not None:
+        return RedirectResponse(safe_next(next_path), status_code=303)
+    return page.render("sign_in.html", username="", next_path=safe_next(next_path, ""), errors={})
+
+
+@router.post("/sign-in")
+async def sign_in(page: PageDep) -> Response:
+    """Check the username and password (the same users and hashes as the API)."""
+    form = await page.form()
+    username = str(form.get("username", "")).strip()
+    password = str(form.get("password", ""))
+    next_path = safe_next(str(form.get("next", "")), "")
+    errors = {}
+    if not username:
+        errors["username"] = page._("Enter your username.")
+    if not password:
+        errors["password"] = page._("Enter your password.")
+    principal = (
+        auth.authenticate(session=page.db, username=username, password=password)
+        if not errors
+        else None
+    )
+    if principal is None or principal.id is None or principal.role is None:
+        if not errors:
+            errors["form"] = page._("The username or password is wrong.")
+        return page.render(
+            "sign_in.html",
+            status_code=400,
+            username=username,
+            next_path=next_path,
+            errors=errors,
+        )
+    page.web.sign_in(principal.id)
+    return page.redirect(next_path or HOME_BY_ROLE[principal.role])
+
+
+@router.post("/sign-out")
+async def sign_out(page: PageDep) -> Response:
+    """End the session."""
+    await page.form()
+    page.web.clear()
+    return RedirectResponse("/sign-in", status_code=303)
+
+
+@router.post("/language")
+async def switch_language(page: PageDep) -> Response:
+    """Remember the chosen language in a cookie (a year) and go back to the same page."""
+    form = await page.form()
+    lang = str(form.get("lang", ""))
+    response = RedirectResponse(safe_next(str(form.get("next", ""))), status_code=303)
+    if lang in LANGUAGES:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            lang,
+            max_age=LANGUAGE_COOKIE_DAYS * 24 * 3600,
+            httponly=True,
+            samesite="lax",
+            secure=secure_cookies(page.settings),
+        )
+    return response
