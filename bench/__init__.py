@@ -10,11 +10,11 @@ Each benchmark is a module of this package that defines
 A new benchmark is a new module named in :data:`BENCHMARKS`; ``python -m bench --only NAME``
 runs one and keeps the other sections of the doc as they were. The other modules are shared
 by benchmarks: ``common`` (options, scratch stores, users, timing, profiling), ``machine``,
-``report`` (the doc), ``server`` (the application served by uvicorn in a subprocess) and
-``serve`` (a multi-worker launcher that keeps TCP_NODELAY).
+``report`` (the doc) and ``server`` (the application served by ``panjereh serve`` or stock
+uvicorn in a subprocess).
 """
 
 from __future__ import annotations
 
-BENCHMARKS: tuple[str, ...] = ("filing",)
+BENCHMARKS: tuple[str, ...] = ("filing", "clock", "web_queue")
 """Module names of the benchmarks, in the order they run and appear in the doc."""

@@ -23,7 +23,6 @@ class Settings(BaseSettings):
     secret_key: str = DEVELOPMENT_SECRET
     token_ttl_minutes: int = Field(default=15, ge=1, le=24 * 60)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    max_items_per_declaration: int = Field(default=500, ge=1)
     timezone: str = "Asia/Tehran"
     sql_echo: bool = False
     password_hash_profile: Literal["default", "cheapest"] = "default"  # noqa: S105

@@ -26,6 +26,7 @@ from panjereh.escalation import sweep
 from panjereh.jobs import queue
 from panjereh.jobs.models import Job, JobState
 from panjereh.notifications.channels import Channel, DeliveryError
+from panjereh.notifications.service import report_dead_job
 
 log = logging.getLogger("panjereh.worker")
 
@@ -93,6 +94,7 @@ class Worker:
                 log.error(
                     "job %s (%s) is dead after %s attempts: %s", job_id, kind, job.attempts, error
                 )
+                report_dead_job(session, job, now=now)
 
     def run_once(self) -> int:
         """One pass: sweep, then deliver. Returns how much work it did."""
@@ -120,10 +122,10 @@ class Worker:
         log.info("worker %s started", self.name)
         while not stop.is_set():
             try:
-                busy = self.run_once()
+                if not self.run_once():
+                    stop.wait(self.seconds_until_due())
             except Exception:
+                # The database may be down or restarting: log, wait a poll, try again.
                 log.exception("worker pass failed")
-                busy = 0
-            if not busy:
-                stop.wait(self.seconds_until_due())
+                stop.wait(self.settings.worker_poll_seconds)
         log.info("worker %s stopped", self.name)

@@ -9,10 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from panjereh.agencies.models import Agency
+from panjereh.audit import chain
 from panjereh.auth.models import AGENCY_ROLES, Role, User
 from panjereh.auth.passwords import hash_password, verify_password
-from panjereh.auth.principal import Principal
-from panjereh.errors import Conflict, Invalid
+from panjereh.auth.principal import SYSTEM, Principal
+from panjereh.errors import Conflict, Forbidden, Invalid, NotFound
 
 MIN_PASSWORD_LENGTH = 10
 # Deliberately loose: the mail server is the judge; this only catches obvious typos.
@@ -62,6 +63,13 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    chain.record(
+        session,
+        kind="user.created",
+        at=at,
+        actor=SYSTEM,
+        data={"user_id": user.id, "username": username, "role": role.value, "agency": agency_code},
+    )
     return user
 
 
@@ -80,3 +88,30 @@ def principal_of(user: User) -> Principal:
     return Principal(
         id=user.id, username=user.username, role=Role(user.role), agency_code=user.agency_code
     )
+
+
+def set_active(
+    *, session: Session, principal: Principal, user_id: int, active: bool, at: datetime
+) -> User:
+    """Deactivate or reactivate an account (administrators). A deactivated user cannot sign
+    in, and their web sessions end at the next request; nothing they did is touched. An
+    administrator cannot deactivate their own account (someone must be left to undo it)."""
+    if principal.role != Role.ADMIN:
+        raise Forbidden("only administrators deactivate or reactivate users")
+    user = session.get(User, user_id, with_for_update=True)
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    if not active and user.id == principal.id:
+        raise Invalid("administrators cannot deactivate their own account", field="user")
+    if user.is_active == active:
+        return user
+    user.is_active = active
+    chain.record(
+        session,
+        kind="user.reactivated" if active else "user.deactivated",
+        at=at,
+        actor=principal,
+        data={"user_id": user.id, "username": user.username, "role": user.role},
+    )
+    chain.append_pending(session)
+    return user

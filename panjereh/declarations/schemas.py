@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from panjereh.reference import (
     country_codes,
@@ -81,6 +81,16 @@ class DeclarationIn(BaseModel):
     customs_office: CustomsOfficeCode = Field(examples=["SHRJ"])
     province: ProvinceCode = Field(examples=["IR-22"])
     items: list[ItemIn] = Field(min_length=1, max_length=MAX_ITEMS)
+
+    @field_validator("province")
+    @classmethod
+    def _office_is_in_province(cls, value: str, info: ValidationInfo) -> str:
+        office = customs_offices().get(info.data.get("customs_office", ""))
+        if office is not None and office.province != value:
+            raise ValueError(
+                f"the customs office {office.code} is in {office.province}, not {value}"
+            )
+        return value
 
 
 class ItemOut(BaseModel):

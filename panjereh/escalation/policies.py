@@ -14,6 +14,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from panjereh.agencies.models import InquiryType
+from panjereh.audit import chain
+from panjereh.auth.principal import Principal
 from panjereh.errors import Conflict, NotFound
 from panjereh.escalation.models import EscalationPolicyRecord
 from panjereh.escalation.policy import DEFAULT_POLICY, EscalationPolicy
@@ -108,6 +110,13 @@ def add_version(
     )
     session.add(record)
     session.flush()
+    chain.record(
+        session,
+        kind="policy.versioned",
+        at=at,
+        actor=Principal(id=None, username=by, role=None),
+        data={"inquiry_type": inquiry_type, "version": record.version, "policy": record.document},
+    )
     return record
 
 

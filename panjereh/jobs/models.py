@@ -33,7 +33,7 @@ class Job(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSONValue)
     state: Mapped[str] = mapped_column(String(10), default=JobState.PENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    max_attempts: Mapped[int] = mapped_column(Integer, default=8)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=12)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     lease_owner: Mapped[str | None] = mapped_column(String(64), default=None)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -33,7 +33,8 @@ class NewJob:
     kind: str
     dedupe_key: str
     payload: dict[str, Any]
-    max_attempts: int = 8
+    # With the backoff below, 12 attempts span about an hour and a half.
+    max_attempts: int = 12
 
 
 def enqueue(session: Session, jobs: Iterable[NewJob], *, at: datetime) -> int:

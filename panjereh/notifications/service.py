@@ -19,6 +19,7 @@ from panjereh.auth.models import Role, User
 from panjereh.auth.principal import Principal
 from panjereh.errors import Forbidden, Invalid, NotFound
 from panjereh.escalation.policy import Audience
+from panjereh.jobs.models import Job
 from panjereh.jobs.queue import NewJob, enqueue
 from panjereh.notifications.models import Notification, WebhookSubscription
 
@@ -176,3 +177,36 @@ def remove_webhook(*, session: Session, principal: Principal, webhook_id: int) -
     if hook is None:
         raise NotFound(f"webhook {webhook_id} not found")
     session.delete(hook)
+
+
+def report_dead_job(session: Session, job: Job, *, now: datetime) -> None:
+    """A notice that could not be delivered is never dropped quietly: the national
+    supervisors hear of it in their inbox (which is local, so it cannot fail the same way)."""
+    if job.kind == INBOX:
+        return
+    notice = job.payload.get("notice", {})
+    where = job.payload.get("to") or f"webhook {job.payload.get('subscription_id')}"
+    title = notice.get("title_en", job.kind)
+    dead = Notice(
+        kind="delivery.dead",
+        title_en=f"Undeliverable notice: {title}",
+        title_fa=f"اعلان تحویل‌نشده: {notice.get('title_fa', title)}",
+        body_en=f"{job.kind} to {where} failed {job.attempts} times; last error: {job.last_error}",
+        body_fa=f"ارسال {job.kind} به {where} پس از {job.attempts} بار ناموفق ماند. "
+        f"آخرین خطا: {job.last_error}",
+        inquiry_id=notice.get("inquiry_id"),
+        declaration_id=notice.get("declaration_id"),
+    )
+    people = recipients(session, ["supervisor"], None)
+    enqueue(
+        session,
+        [
+            NewJob(
+                INBOX,
+                f"dead:{job.id}:inbox:{u.id}",
+                {"user_id": u.id, "notice": asdict(dead), "dedupe_key": f"dead:{job.id}"},
+            )
+            for u in people
+        ],
+        at=now,
+    )

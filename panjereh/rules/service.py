@@ -18,10 +18,16 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from panjereh.agencies.service import upsert_inquiry_types
+from panjereh.audit import chain
+from panjereh.auth.principal import Principal
 from panjereh.errors import Conflict, NotFound
 from panjereh.escalation import policies
 from panjereh.rules.document import RuleSetDocument
 from panjereh.rules.models import RuleSetRecord
+
+
+def _named(username: str) -> Principal:
+    return Principal(id=None, username=username, role=None)
 
 
 def default_document() -> dict[str, Any]:
@@ -53,6 +59,13 @@ def load(
     )
     session.add(record)
     session.flush()
+    chain.record(
+        session,
+        kind="rules.loaded",
+        at=at,
+        actor=_named(loaded_by),
+        data={"version": record.version, "name": record.name, "checksum": record.checksum},
+    )
     if activate:
         activate_version(session=session, version=record.version, at=at)
     return record
@@ -66,6 +79,9 @@ def activate_version(*, session: Session, version: int, at: datetime) -> RuleSet
         raise NotFound(f"rule set version {version} does not exist", field="version")
     session.execute(update(RuleSetRecord).values(is_active=False))
     record.is_active = True
+    chain.record(
+        session, kind="rules.activated", at=at, actor=_named("system"), data={"version": version}
+    )
     specs = document_of(record).inquiry_types
     upsert_inquiry_types(session=session, specs=specs)
     session.flush()

@@ -39,7 +39,12 @@ def test_demo_history_reads_like_a_real_quarter(engine: Engine) -> None:
         agency_of_type = dict(
             session.execute(select(InquiryType.code, InquiryType.agency_code)).all()
         )
-        events = session.execute(select(Event.seq, Event.at).order_by(Event.seq)).all()
+        # The history's own events (setting up the store and the accounts comes before).
+        events = session.execute(
+            select(Event.seq, Event.at)
+            .where(Event.declaration_id.is_not(None))
+            .order_by(Event.seq)
+        ).all()
         chain = verify(session)
 
     assert len(declarations) == COUNT
@@ -66,14 +71,14 @@ def test_demo_history_reads_like_a_real_quarter(engine: Engine) -> None:
 
     # The clock only moved forward, and the chain holds.
     assert [at for _, at in events] == sorted(at for _, at in events)
-    assert chain.ok and chain.checked == len(events) > 0
+    assert chain.ok and chain.checked >= len(events) > 0
 
     again = load_demo(engine, declarations=COUNT, days=DAYS, seed=1405, now=NOW)
     assert "already there" in again
     assert "  officer-inso " in again
     with transaction(make_session_factory(engine)) as session:
         assert session.scalar(select(func.count()).select_from(Declaration)) == COUNT
-        assert session.scalar(select(func.count()).select_from(Event)) == len(events)
+        assert session.scalar(select(func.count()).select_from(Event)) == chain.checked
 
 
 def test_demo_data_is_refused_in_production(monkeypatch: pytest.MonkeyPatch) -> None:

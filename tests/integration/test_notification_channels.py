@@ -240,3 +240,9 @@ def test_a_job_dies_after_its_last_attempt(
         job = s.scalars(select(Job).where(Job.kind == "notify.webhook")).one()
     assert job.state == "dead" and job.attempts == job.max_attempts
     assert len(webhook.received) == job.max_attempts
+    # The dead notice is not dropped quietly: the supervisors hear of it in their inbox.
+    worker.deliver_once()
+    kinds = [
+        n["kind"] for n in client.get("/api/v1/notifications", headers=login("supervisor")).json()
+    ]
+    assert kinds.count("delivery.dead") == 1
