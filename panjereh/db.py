@@ -114,10 +114,10 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
     Every session chains its transaction's audit events just before commit.
     """
-    from panjereh.audit.chain import _before_commit, discard_pending
+    from panjereh.audit.chain import append_on_commit, discard_pending
 
     factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
-    event.listen(factory, "before_commit", _before_commit)
+    event.listen(factory, "before_commit", append_on_commit)
     event.listen(factory, "after_rollback", discard_pending)
     return factory
 

@@ -93,7 +93,8 @@ def digest(
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def _before_commit(session: Session) -> None:
+def append_on_commit(session: Session) -> None:
+    """The ``before_commit`` hook: no recorded event is ever left behind."""
     append_pending(session)
 
 

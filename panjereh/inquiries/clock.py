@@ -102,19 +102,6 @@ def opening(
     return Opening(started.due_at, started.budget_minutes, first[0].at if first else None)
 
 
-def pause(
-    inquiry: Inquiry, calendar: BusinessCalendar, *, at: datetime, trader_business_days: int
-) -> None:
-    """Stop the clock: the agency waits on the trader. No reminders while paused."""
-    paused = clock.pause(
-        calendar, due_at=inquiry.due_at, at=at, trader_business_days=trader_business_days
-    )
-    inquiry.paused_at = at
-    inquiry.remaining_minutes = paused.remaining_minutes
-    inquiry.trader_due_at = paused.trader_due_at
-    inquiry.next_action_at = paused.trader_due_at
-
-
 def resume(
     session: Session, inquiry: Inquiry, calendar: BusinessCalendar, *, at: datetime
 ) -> tuple[datetime, datetime]:
