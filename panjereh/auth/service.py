@@ -32,6 +32,7 @@ def create_user(
     province: str | None = None,
     email: str | None = None,
     password_hash: str | None = None,
+    by: Principal = SYSTEM,
 ) -> User:
     """Add a user; officers and agency heads must name their agency, others must not.
 
@@ -67,7 +68,7 @@ def create_user(
         session,
         kind="user.created",
         at=at,
-        actor=SYSTEM,
+        actor=by,
         data={"user_id": user.id, "username": username, "role": role.value, "agency": agency_code},
     )
     return user

@@ -71,7 +71,9 @@ def load(
     return record
 
 
-def activate_version(*, session: Session, version: int, at: datetime) -> RuleSetRecord:
+def activate_version(
+    *, session: Session, version: int, at: datetime, by: str = "system"
+) -> RuleSetRecord:
     """Make ``version`` the rule set used for new filings; new inquiry types get the default
     escalation ladder."""
     record = session.get(RuleSetRecord, version)
@@ -80,7 +82,7 @@ def activate_version(*, session: Session, version: int, at: datetime) -> RuleSet
     session.execute(update(RuleSetRecord).values(is_active=False))
     record.is_active = True
     chain.record(
-        session, kind="rules.activated", at=at, actor=_named("system"), data={"version": version}
+        session, kind="rules.activated", at=at, actor=_named(by), data={"version": version}
     )
     specs = document_of(record).inquiry_types
     upsert_inquiry_types(session=session, specs=specs)

@@ -8,7 +8,6 @@ route never builds an error page itself.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,10 +30,12 @@ from panjereh.auth.principal import Principal
 from panjereh.auth.service import principal_of
 from panjereh.config import Settings
 from panjereh.errors import DomainError
+from panjereh.idempotency.service import Outcome, run_once
+from panjereh.web import queries
 from panjereh.web.i18n import LANGUAGE_COOKIE, N_, Lang, pick_language
 from panjereh.web.sessions import CSRF_FIELD, CSRF_HEADER, SCOPE_KEY
 from panjereh.web.sessions import Session as WebSession
-from panjereh.web.templating import templates
+from panjereh.web.templating import new_form_token, templates
 
 # Scripts, styles and fonts come from this server only; nothing inline, nothing from a CDN.
 CONTENT_SECURITY_POLICY = (
@@ -131,6 +132,7 @@ class Page:
             "lang": self.lang,
             "principal": self.principal,
             "user": self.user,
+            "unread": self.unread,
             "csrf_token": self.web.csrf_token(),
             "flash": self.web.pop_flash(),
             "now": self.now,
@@ -154,7 +156,37 @@ class Page:
 
     def form_token(self) -> str:
         """A fresh per-form token: the Idempotency-Key of whatever the form submits."""
-        return "web-" + secrets.token_urlsafe(24)
+        return new_form_token()
+
+    def unread(self) -> int:
+        """The signed-in user's unread notifications (up to ``queries.UNREAD_CAP + 1``);
+        templates call it, so only whole pages with a header pay for the query."""
+        if self.principal is None or self.principal.id is None:
+            return 0
+        return queries.unread_count(session=self.db, user_id=self.principal.id)
+
+    def once(
+        self,
+        principal: Principal,
+        posted: FormData,
+        *,
+        path: str,
+        body: bytes,
+        action: Callable[[], Outcome],
+    ) -> Outcome:
+        """Run a form's change once per form token (its Idempotency-Key) and commit: a
+        double submit, or a retried request, changes nothing more and answers the same."""
+        token = posted.get("form_token")
+        return run_once(
+            session=self.db,
+            principal=principal,
+            key=token if isinstance(token, str) and token else None,
+            method="POST",
+            path=path,
+            body=body,
+            at=self.now,
+            action=action,
+        )
 
 
 class _PageForbidden(Exception):
@@ -203,6 +235,7 @@ ERROR_TITLES = {
     409: N_("Someone changed this first"),
     413: N_("Too much was sent"),
     422: N_("This could not be done"),
+    503: N_("This document cannot be made on this server yet"),
 }
 DOMAIN_EXPLANATIONS = {
     403: N_("Your role does not allow this."),

@@ -44,6 +44,7 @@ _MISSING_MESSAGES = {
     "message": N_("Write your answer."),
     "reason": N_("Give the reason."),
 }
+_FILL_IN = N_("Fill in this field.")
 
 
 def item_key(index: int, name: str) -> str:
@@ -68,7 +69,7 @@ def error_message(error: Mapping[str, Any], lang: Lang) -> str:
     if kind in ("missing", "string_too_short") or (kind == "string_type" and name):
         if name in _CHOICE_MESSAGES:
             return lang.gettext(_CHOICE_MESSAGES[name])
-        return lang.gettext(_MISSING_MESSAGES.get(name, N_("Fill in this field.")))
+        return lang.gettext(_MISSING_MESSAGES.get(name, _FILL_IN))
     if kind == "string_too_long":
         limit = lang.digits(ctx.get("max_length", ""))
         return lang.gettext("At most %(count)s characters.") % {"count": limit}

@@ -61,6 +61,40 @@ EVENTS: dict[str, str] = {
     "inquiry.replied": N_("Trader replied"),
     "inquiry.withdrawn": N_("Inquiry withdrawn"),
     "inquiry.lapsed": N_("Request lapsed: no reply in time"),
+    "inquiry.deadline_moved": N_("Deadline moved"),
+    "inquiry.assigned": N_("Assigned to an officer"),
+    "escalation.at_risk": N_("At risk: the officers were reminded"),
+    "escalation.breached": N_("Deadline passed: the agency head was told"),
+    "escalation.supervisor": N_("Reported to the national supervisor"),
+    "escalation.repeat": N_("Still unanswered: reminded again"),
+    "escalation.manual": N_("Escalated by hand to the national supervisor"),
+    "escalation.acknowledged": N_("Escalation acknowledged by the agency"),
+}
+# The default ladder's steps (an administrator may name others; those show their name).
+STEPS: dict[str, str] = {
+    "at_risk": N_("At risk"),
+    "breached": N_("Deadline passed"),
+    "supervisor": N_("National supervisor"),
+    "repeat": N_("Reminder"),
+    "manual": N_("Escalated by hand"),
+}
+AUDIENCES: dict[str, str] = {
+    "agency_officers": N_("The agency's officers"),
+    "agency_head": N_("The agency head"),
+    "supervisor": N_("The national supervisor"),
+}
+SEGMENTS: dict[str, str] = {
+    "running": N_("The agency's clock ran"),
+    "paused": N_("Paused: waiting for the trader"),
+}
+WEEKDAYS: dict[str, str] = {
+    "SAT": N_("Saturday"),
+    "SUN": N_("Sunday"),
+    "MON": N_("Monday"),
+    "TUE": N_("Tuesday"),
+    "WED": N_("Wednesday"),
+    "THU": N_("Thursday"),
+    "FRI": N_("Friday"),
 }
 
 # UN/ECE Recommendation 20 codes that customs declarations use most.

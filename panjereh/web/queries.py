@@ -7,7 +7,10 @@ and are kept here only until they move there:
   filter and the declaration's facts in the same query);
 - :func:`items_of` → ``declarations.service``;
 - :func:`recent_updates` → ``declarations.service`` (a trader's notifications);
-- :func:`overview` → ``auth.service`` / ``agencies.service`` (the administrator's overview).
+- :func:`overview` → ``auth.service`` / ``agencies.service`` (the administrator's overview);
+- :func:`users_page`, :func:`agency_officers`, :func:`usernames` → ``auth.service``;
+- :func:`escalations` → ``escalation.service`` (the agency's escalated inquiries);
+- :func:`unread_count` → ``notifications.service`` (the header's unread count).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from panjereh.declarations.models import Declaration, DeclarationItem
 from panjereh.errors import Forbidden
 from panjereh.inquiries.models import Inquiry
 from panjereh.inquiries.states import OPEN_STATES, InquiryState
+from panjereh.notifications.models import Notification
 from panjereh.rules import service as rules
 from panjereh.rules.models import RuleSetRecord
 
@@ -213,3 +217,123 @@ def overview(*, session: Session, principal: Principal, user_limit: int = 200) -
         ),
         rule_sets=rules.list_versions(session=session),
     )
+
+
+# -- administrators, escalations and the inbox --------------------------------------------
+
+
+def users_page(
+    *,
+    session: Session,
+    principal: Principal,
+    role: Role | None,
+    search: str,
+    offset: int,
+    limit: int,
+) -> tuple[list[User], int]:
+    """A page of users by role and username (administrators only), and how many match."""
+    if principal.role != Role.ADMIN:
+        raise Forbidden("only administrators manage users")
+    conditions = []
+    if role is not None:
+        conditions.append(User.role == role.value)
+    if search:
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append(User.username.like(f"{escaped}%", escape="\\"))
+    total = session.scalar(select(func.count()).select_from(User).where(*conditions)) or 0
+    rows = session.scalars(
+        select(User).where(*conditions).order_by(User.username).offset(offset).limit(limit)
+    ).all()
+    return list(rows), total
+
+
+def agency_officers(*, session: Session, agency_code: str) -> list[User]:
+    """The active officers of an agency, by username (whom an agency head may assign)."""
+    return list(
+        session.scalars(
+            select(User)
+            .where(
+                User.role == Role.OFFICER.value,
+                User.agency_code == agency_code,
+                User.is_active,
+            )
+            .order_by(User.username)
+        )
+    )
+
+
+def usernames(*, session: Session, ids: Sequence[int]) -> dict[int, str]:
+    """Usernames by id, in one statement."""
+    if not ids:
+        return {}
+    return {
+        uid: name
+        for uid, name in session.execute(
+            select(User.id, User.username).where(User.id.in_(sorted(set(ids))))
+        )
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationRow:
+    """An open inquiry that has climbed the ladder, with who holds it."""
+
+    id: int
+    declaration_id: int
+    inquiry_type: str
+    agency_code: str
+    state: str
+    due_at: datetime
+    province: str
+    escalation_level: int
+    acknowledged_at: datetime | None
+    assigned_to: int | None
+
+
+def escalations(
+    *, session: Session, principal: Principal, agency: str | None, offset: int, limit: int
+) -> tuple[list[EscalationRow], int]:
+    """Open inquiries with an escalation level above zero, highest level and oldest deadline
+    first, and how many there are; agency staff see their own agency only (the queue's rule)."""
+    agency = _queue_agency(principal, agency)
+    conditions = [
+        Inquiry.state.in_([s.value for s in OPEN_STATES]),
+        Inquiry.escalation_level > 0,
+    ]
+    if agency is not None:
+        conditions.append(Inquiry.agency_code == agency)
+    total = session.scalar(select(func.count()).select_from(Inquiry).where(*conditions)) or 0
+    rows = session.execute(
+        select(
+            Inquiry.id,
+            Inquiry.declaration_id,
+            Inquiry.inquiry_type,
+            Inquiry.agency_code,
+            Inquiry.state,
+            Inquiry.due_at,
+            Inquiry.province,
+            Inquiry.escalation_level,
+            Inquiry.acknowledged_at,
+            Inquiry.assigned_to,
+        )
+        .where(*conditions)
+        .order_by(Inquiry.escalation_level.desc(), Inquiry.due_at, Inquiry.id)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return [EscalationRow(**row._asdict()) for row in rows], total
+
+
+UNREAD_CAP = 99
+"""The header counts unread notifications up to this many, then shows "99+"."""
+
+
+def unread_count(*, session: Session, user_id: int) -> int:
+    """How many unread notifications the user has, up to ``UNREAD_CAP + 1`` (one bounded
+    index range, however full the inbox)."""
+    rows = session.scalars(
+        select(Notification.id)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .limit(UNREAD_CAP + 1)
+    ).all()
+    return len(rows)

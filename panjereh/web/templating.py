@@ -8,6 +8,8 @@ reply) is shown as text and never runs. Messages go through the request's langua
 from __future__ import annotations
 
 import hashlib
+import secrets
+from datetime import datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -30,6 +32,7 @@ from panjereh.sla.calendar import WEEKDAY_CODES
 from panjereh.web import labels
 from panjereh.web.formatting import ENGLISH_WEEKDAYS, PERSIAN_WEEKDAYS
 from panjereh.web.i18n import N_, Lang
+from panjereh.web.queries import UNREAD_CAP
 
 STATIC_DIR = Path(str(resources.files("panjereh.web") / "static"))
 VENDOR_DIR = STATIC_DIR / "vendor"
@@ -39,16 +42,31 @@ NAV: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/declarations", N_("My declarations")),
         ("/declarations/new", N_("New declaration")),
     ),
-    Role.OFFICER: (("/queue", N_("Queue")), ("/overdue", N_("Overdue"))),
-    Role.AGENCY_HEAD: (("/overdue", N_("Overdue")), ("/queue", N_("Queue"))),
+    Role.OFFICER: (
+        ("/queue", N_("Queue")),
+        ("/overdue", N_("Overdue")),
+        ("/escalations", N_("Escalations")),
+    ),
+    Role.AGENCY_HEAD: (
+        ("/overdue", N_("Overdue")),
+        ("/escalations", N_("Escalations")),
+        ("/queue", N_("Queue")),
+        ("/reports/immediate", N_("Immediate report")),
+    ),
     Role.SUPERVISOR: (
         ("/overdue", N_("Overdue")),
+        ("/escalations", N_("Escalations")),
         ("/queue", N_("Queue")),
         ("/declarations", N_("Declarations")),
+        ("/reports/immediate", N_("Immediate report")),
     ),
     Role.ADMIN: (
         ("/admin", N_("Overview")),
-        ("/admin/rules/preview", N_("Rule preview")),
+        ("/admin/users", N_("Users")),
+        ("/admin/agencies", N_("Agencies")),
+        ("/admin/rules", N_("Rule sets")),
+        ("/admin/policies", N_("Service levels")),
+        ("/admin/calendars", N_("Calendars")),
         ("/queue", N_("Queue")),
         ("/declarations", N_("Declarations")),
     ),
@@ -186,9 +204,92 @@ def queue_url(context: Context, page_number: int) -> str:
     return f"{context.get('path', '/queue')}?{urlencode(params)}"
 
 
+@pass_context
+def business_time(context: Context, minutes: int, day_minutes: int) -> str:
+    """Business minutes as days, hours and minutes of the agency's working day:
+    ``2 business days, 3 hours`` / ``۲ روز کاری و ۳ ساعت``."""
+    lang = _lang(context)
+    minutes = max(0, int(minutes))
+    days, rest = divmod(minutes, day_minutes) if day_minutes > 0 else (0, minutes)
+    hours, mins = divmod(rest, 60)
+    parts = []
+    if days:
+        parts.append(
+            lang.ngettext("%(num)s business day", "%(num)s business days", days)
+            % {"num": lang.digits(days)}
+        )
+    if hours:
+        parts.append(
+            lang.ngettext("%(num)s hour", "%(num)s hours", hours) % {"num": lang.digits(hours)}
+        )
+    if mins or not parts:
+        parts.append(
+            lang.ngettext("%(num)s minute", "%(num)s minutes", mins) % {"num": lang.digits(mins)}
+        )
+    return (" و " if lang.code == "fa" else ", ").join(parts)
+
+
+@pass_context
+def step_label(context: Context, step: str) -> str:
+    """A ladder step's name in the page's language (an administrator's own names as typed)."""
+    label = labels.STEPS.get(step)
+    return _lang(context).gettext(label) if label else step
+
+
+@pass_context
+def audience_text(context: Context, audience: list[str] | tuple[str, ...]) -> str:
+    """Who a step tells, in the page's language."""
+    lang = _lang(context)
+    names = [lang.gettext(labels.AUDIENCES.get(a, a)) for a in audience]
+    return ("، " if lang.code == "fa" else ", ").join(names)
+
+
+def instant(value: str | None) -> datetime | None:
+    """An ISO 8601 instant stored in an event's data, as a datetime (None if unreadable)."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+_MOVE_REASONS = (
+    ("closure withdrawn: ", N_("Closure withdrawn: %(reason)s")),
+    ("closure: ", N_("Closure: %(reason)s")),
+    ("holiday correction: ", N_("Holiday correction: %(reason)s")),
+)
+
+
+@pass_context
+def moved_reason(context: Context, reason: str) -> str:
+    """Why a deadline moved (the flows write it in English), in the page's language."""
+    lang = _lang(context)
+    for prefix, message in _MOVE_REASONS:
+        if reason.startswith(prefix):
+            return lang.gettext(message) % {"reason": reason.removeprefix(prefix)}
+    if reason.startswith("working week of "):
+        return lang.gettext("The agency's working week changed")
+    return reason
+
+
+def notification_link(inquiry_id: int | None, declaration_id: int | None) -> str | None:
+    """Where a notification leads on these pages (the inquiry, else the declaration)."""
+    if inquiry_id is not None:
+        return f"/inquiries/{inquiry_id}"
+    if declaration_id is not None:
+        return f"/declarations/{declaration_id}"
+    return None
+
+
 def queue_filter_label(value: str) -> str:
     """The untranslated label of a queue filter."""
     return QUEUE_FILTERS.get(value, value)
+
+
+def new_form_token() -> str:
+    """A per-form token: the Idempotency-Key of whatever the form submits."""
+    return "web-" + secrets.token_urlsafe(24)
 
 
 @cache
@@ -217,6 +318,14 @@ def templates() -> Environment:
         weekend_text=weekend_text,
         queue_url=queue_url,
         queue_filter_label=queue_filter_label,
+        business_time=business_time,
+        step_label=step_label,
+        audience_text=audience_text,
+        instant=instant,
+        moved_reason=moved_reason,
+        notification_link=notification_link,
+        new_form_token=new_form_token,
+        unread_cap=UNREAD_CAP,
         hs_description=hs_description,
         country_codes=country_codes(),
         currency_codes=currency_codes(),

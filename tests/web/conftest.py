@@ -177,3 +177,12 @@ def count_rows(session_factory: Any, model: Any) -> int:
 
     with session_factory() as session:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+@pytest.fixture
+def worker(session_factory: Any, clock: ManualClock, settings: Settings) -> Any:
+    """A worker on the test's store and clock (its in-app channel fills the inbox)."""
+    from panjereh.notifications.channels import channels
+    from panjereh.worker import Worker
+
+    return Worker(session_factory, clock, settings, channels(session_factory, settings))

@@ -13,8 +13,10 @@ from panjereh.declarations import service as declarations
 from panjereh.idempotency.service import Outcome, run_once
 from panjereh.inquiries import flows, service
 from panjereh.inquiries.models import Inquiry
-from panjereh.inquiries.states import InquiryState
+from panjereh.inquiries.states import OPEN_STATES, InquiryState
 from panjereh.web import queries
+from panjereh.web.admin_forms import AssignForm, EscalateForm
+from panjereh.web.clock import clock_panel
 from panjereh.web.core import Page, PageDep, WebRoute
 from panjereh.web.deadlines import Calendars
 from panjereh.web.forms import DecisionForm
@@ -144,6 +146,28 @@ def _can_decide(page: Page, inquiry: Inquiry) -> bool:
     )
 
 
+def _escalation_context(page: Page, inquiry: Inquiry) -> dict[str, Any]:
+    """What the escalation card may offer this user (the flows decide; this only hides what
+    they would refuse)."""
+    principal = page.principal
+    role = principal.role if principal else None
+    own = (
+        principal is not None
+        and role in AGENCY_ROLES
+        and principal.agency_code == inquiry.agency_code
+    )
+    is_open = inquiry.state in OPEN_STATES
+    can_assign = is_open and own and role == Role.AGENCY_HEAD
+    return {
+        "can_acknowledge": is_open and own and inquiry.escalation_level > 0,
+        "can_assign": can_assign,
+        "can_escalate": is_open and ((own and role == Role.AGENCY_HEAD) or role == Role.SUPERVISOR),
+        "officers": queries.agency_officers(session=page.db, agency_code=inquiry.agency_code)
+        if can_assign
+        else [],
+    }
+
+
 def render_inquiry(
     page: Page,
     inquiry_id: int,
@@ -152,8 +176,11 @@ def render_inquiry(
     confirm: bool = False,
     token: str | None = None,
     status_code: int = 200,
+    escalate_form: EscalateForm | None = None,
+    assign_form: AssignForm | None = None,
 ) -> Response:
-    """The inquiry page, optionally at the decision's confirmation step or with its errors."""
+    """The inquiry page, optionally at the decision's confirmation step or with its errors
+    (or the errors of an escalation form)."""
     principal = page.require()
     inquiry = service.get_visible(session=page.db, principal=principal, inquiry_id=inquiry_id)
     if principal.role == Role.TRADER:
@@ -163,6 +190,7 @@ def render_inquiry(
     declaration = declarations.get_by_id(session=page.db, declaration_id=inquiry.declaration_id)
     agencies = queries.agencies(session=page.db)
     agency = agencies[inquiry.agency_code]
+    calendars = Calendars(page.db)
     events = [
         e
         for e in declarations.timeline(session=page.db, declaration_id=declaration.id)
@@ -173,7 +201,7 @@ def render_inquiry(
         "declaration": declaration,
         "agency": agency,
         "type": queries.inquiry_types(session=page.db).get(inquiry.inquiry_type),
-        "left": Calendars(page.db).left(
+        "left": calendars.left(
             agency_code=agency.code,
             province=declaration.province,
             due_at=inquiry.due_at,
@@ -189,8 +217,23 @@ def render_inquiry(
         "can_decide": _can_decide(page, inquiry),
         "agencies": agencies,
     }
-    template = "agency/_decision.html" if page.htmx else "agency/inquiry.html"
-    return page.render(template, status_code=status_code, **context)
+    if page.htmx:  # the decision's own fragment
+        return page.render("agency/_decision.html", status_code=status_code, **context)
+    context.update(
+        panel=clock_panel(
+            session=page.db,
+            inquiry=inquiry,
+            now=page.now,
+            calendars=calendars,
+            usernames=queries.usernames(
+                session=page.db, ids=[inquiry.assigned_to] if inquiry.assigned_to else []
+            ),
+        ),
+        escalate_form=escalate_form or EscalateForm(),
+        assign_form=assign_form or AssignForm(),
+        **_escalation_context(page, inquiry),
+    )
+    return page.render("agency/inquiry.html", status_code=status_code, **context)
 
 
 @router.get("/inquiries/{inquiry_id}")

@@ -21,6 +21,7 @@ from panjereh.inquiries import service as inquiries
 from panjereh.inquiries.states import OPEN_STATES, InquiryState
 from panjereh.reference import customs_offices, provinces
 from panjereh.web import hs, queries
+from panjereh.web.clock import clock_panel
 from panjereh.web.core import Page, PageDep, WebRoute
 from panjereh.web.deadlines import Calendars
 from panjereh.web.forms import DeclarationForm, ReplyForm
@@ -217,6 +218,9 @@ def _inquiry_views(page: Page, declaration: Declaration) -> list[dict[str, Any]]
                 "type": types.get(inquiry.inquiry_type),
                 "open": inquiry.state in OPEN_STATES,
                 "left": left,
+                "panel": clock_panel(
+                    session=page.db, inquiry=inquiry, now=page.now, calendars=calendars
+                ),
             }
         )
     return views
