@@ -6,11 +6,10 @@ from datetime import datetime
 
 import jdatetime
 
+from panjereh.formatting import persian_digits
 from panjereh.inquiries.models import Inquiry
 from panjereh.notifications.service import Notice
 from panjereh.sla.calendar import TEHRAN
-
-_FA_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
 _TITLES = {
     "at_risk": (
@@ -41,7 +40,7 @@ def tehran_fa(instant: datetime) -> str:
     """An instant as Tehran wall-clock time, Jalali, in Persian digits."""
     local = jdatetime.datetime.fromgregorian(datetime=instant.astimezone(TEHRAN))
     text: str = local.strftime("%Y/%m/%d %H:%M")
-    return text.translate(_FA_DIGITS) + " به وقت تهران"
+    return persian_digits(text) + " به وقت تهران"
 
 
 def escalation_notice(inquiry: Inquiry, step: str, *, reason: str | None = None) -> Notice:
@@ -53,15 +52,15 @@ def escalation_notice(inquiry: Inquiry, step: str, *, reason: str | None = None)
     return Notice(
         kind=f"escalation.{step}",
         title_en=title_en.format(id=inquiry.id),
-        title_fa=title_fa.format(id=str(inquiry.id).translate(_FA_DIGITS)),
+        title_fa=title_fa.format(id=persian_digits(str(inquiry.id))),
         body_en=(
             f"{inquiry.inquiry_type} inquiry {inquiry.id} for declaration "
             f"{inquiry.declaration_id}, addressed to {inquiry.agency_code}, is due "
             f"{due_en}.{extra_en}"
         ),
         body_fa=(
-            f"استعلام {inquiry.inquiry_type} شماره {str(inquiry.id).translate(_FA_DIGITS)} "
-            f"برای اظهارنامه {str(inquiry.declaration_id).translate(_FA_DIGITS)} "
+            f"استعلام {inquiry.inquiry_type} شماره {persian_digits(str(inquiry.id))} "
+            f"برای اظهارنامه {persian_digits(str(inquiry.declaration_id))} "
             f"(دستگاه {inquiry.agency_code}) تا {due_fa} مهلت پاسخ دارد.{extra_fa}"
         ),
         inquiry_id=inquiry.id,

@@ -20,12 +20,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-import jdatetime
 from fpdf import FPDF
 from fpdf.enums import TableBordersLayout, XPos, YPos
 from fpdf.fonts import FontFace, TTFFont
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from panjereh import formatting
 from panjereh.errors import DomainError
 from panjereh.reference import customs_offices, provinces
 from panjereh.reports.schemas import AgencyLate, ImmediateReport, LateInquiry, ValueWaiting
@@ -38,35 +38,6 @@ FONT_DIR = Path(__file__).resolve().parent.parent / "web" / "static" / "vendor" 
 FONT_FILES = {"": "Vazirmatn-Regular.ttf", "B": "Vazirmatn-Bold.ttf"}
 
 _FSI, _PDI = "\u2068", "\u2069"  # first-strong isolate, pop directional isolate
-_FA_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
-_JALALI_MONTHS = (
-    "فروردین",
-    "اردیبهشت",
-    "خرداد",
-    "تیر",
-    "مرداد",
-    "شهریور",
-    "مهر",
-    "آبان",
-    "آذر",
-    "دی",
-    "بهمن",
-    "اسفند",
-)
-_GREGORIAN_MONTHS = (
-    "Jan",
-    "Feb",
-    "Mar",
-    "Apr",
-    "May",
-    "Jun",
-    "Jul",
-    "Aug",
-    "Sep",
-    "Oct",
-    "Nov",
-    "Dec",
-)
 
 # (English, Persian); ``{name}`` fields are filled with already formatted values.
 LABELS: dict[str, tuple[str, str]] = {
@@ -135,22 +106,12 @@ class AssetsMissing(DomainError):
 
 def digits(text: str, lang: Lang) -> str:
     """``text`` with Persian digits in Persian."""
-    return text.translate(_FA_DIGITS) if lang == "fa" else text
+    return formatting.digits(text, lang)
 
 
 def number(value: Decimal | int, lang: Lang) -> str:
     """Grouped by thousands: ``240,000.5`` / ``۲۴۰٬۰۰۰٫۵``."""
-    if isinstance(value, Decimal):
-        if value == value.to_integral_value():
-            value = value.quantize(Decimal(1))
-        else:
-            value = value.normalize()
-        text = f"{value:,f}"
-    else:
-        text = f"{value:,d}"
-    if lang == "fa":
-        return text.replace(",", "٬").replace(".", "٫").translate(_FA_DIGITS)
-    return text
+    return formatting.number(value, lang)
 
 
 def percent(rate: Decimal, lang: Lang) -> str:
@@ -161,12 +122,9 @@ def percent(rate: Decimal, lang: Lang) -> str:
 
 def when(instant: datetime, lang: Lang) -> str:
     """Tehran wall time: ``30 آبان 1405، 08:30`` in Jalali or ``21 Nov 2026, 08:30``."""
-    local = instant.astimezone(TEHRAN)
-    if lang == "fa":
-        j = jdatetime.date.fromgregorian(date=local.date())
-        text = f"{j.day} {_JALALI_MONTHS[j.month - 1]} {j.year}، {local:%H:%M}"
-        return text.translate(_FA_DIGITS)
-    return f"{local.day} {_GREGORIAN_MONTHS[local.month - 1]} {local.year}, {local:%H:%M}"
+    day = formatting.date_text(instant, lang, TEHRAN)
+    clock = formatting.digits(f"{instant.astimezone(TEHRAN):%H:%M}", lang)
+    return f"{day}، {clock}" if lang == "fa" else f"{day}, {clock}"
 
 
 def label(key: str, lang: Lang, **values: object) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from panjereh.formatting import persian_digits
 from panjereh.rules.document import RuleSetDocument, RuleSpec
 
 
@@ -56,16 +57,12 @@ class Requirement:
 
     def reason_fa(self, version: int) -> str:
         """The trader-readable reason in Persian."""
-        lines = "، ".join(_fa_digits(str(n)) for n in self.item_lines)
+        lines = "، ".join(persian_digits(str(n)) for n in self.item_lines)
         return (
             f"{' '.join(self.reasons_fa)} "
-            f"(ضابطه {'، '.join(self.rule_codes)} از نسخه {_fa_digits(str(version))} "
+            f"(ضابطه {'، '.join(self.rule_codes)} از نسخه {persian_digits(str(version))} "
             f"ضوابط؛ ردیف‌های {lines})"
         )
-
-
-def _fa_digits(text: str) -> str:
-    return text.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
 
 
 def total_value_usd(document: RuleSetDocument, lines: Sequence[GoodsLine]) -> Decimal | None:

@@ -26,10 +26,10 @@ from panjereh.auth.service import MIN_PASSWORD_LENGTH
 from panjereh.errors import DomainError, field_path
 from panjereh.escalation.policy import EscalationPolicy
 from panjereh.escalation.schemas import AssignIn, EscalateIn
+from panjereh.formatting import ascii_digits
 from panjereh.reference import provinces
 from panjereh.rules.document import RuleSetDocument
 from panjereh.sla.calendar import WEEKDAY_CODES
-from panjereh.web.formatting import ascii_digits
 from panjereh.web.forms import error_message
 from panjereh.web.i18n import N_, Lang
 

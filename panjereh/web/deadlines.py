@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from panjereh.calendars.service import calendar_for
+from panjereh.formatting import TimeLeft, time_left
 from panjereh.sla.calendar import BusinessCalendar
-from panjereh.web.formatting import TimeLeft, time_left
 
 
 class Calendars:

@@ -17,9 +17,9 @@ from pydantic import ValidationError
 
 from panjereh.declarations.schemas import MAX_ITEMS, DeclarationIn
 from panjereh.errors import field_path
+from panjereh.formatting import ascii_digits, plain_number
 from panjereh.inquiries.schemas import DecisionIn, ReplyIn
 from panjereh.reference import hs_code_problem
-from panjereh.web.formatting import ascii_digits, plain_number
 from panjereh.web.i18n import N_, Lang
 
 ITEM_FIELDS = ("hs_code", "description", "origin_country", "quantity", "unit", "value", "currency")

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from panjereh.formatting import ascii_digits
 from panjereh.reference import hs_nomenclature
-from panjereh.web.formatting import ascii_digits
 
 MAX_RESULTS = 20
 MIN_WORD_QUERY = 2

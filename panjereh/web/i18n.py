@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from panjereh.web import formatting
+from panjereh import formatting
 
 LANGUAGES: tuple[str, ...] = ("fa", "en")
 DEFAULT_LANGUAGE = "fa"

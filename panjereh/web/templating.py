@@ -21,6 +21,7 @@ from jinja2.runtime import Context
 
 from panjereh.auth.models import Role
 from panjereh.auth.principal import Principal
+from panjereh.formatting import ENGLISH_WEEKDAYS, PERSIAN_WEEKDAYS
 from panjereh.reference import (
     country_codes,
     currency_codes,
@@ -30,7 +31,6 @@ from panjereh.reference import (
 )
 from panjereh.sla.calendar import WEEKDAY_CODES
 from panjereh.web import labels
-from panjereh.web.formatting import ENGLISH_WEEKDAYS, PERSIAN_WEEKDAYS
 from panjereh.web.i18n import N_, Lang
 from panjereh.web.queries import UNREAD_CAP
 

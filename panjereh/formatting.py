@@ -1,5 +1,6 @@
-"""How pages write numbers, money and time: Persian digits and the Jalali calendar in Persian,
-Western digits and the Gregorian calendar in English, always in the deployment's time zone.
+"""How Panjereh writes numbers, money and time for people (pages, reports, notices):
+Persian digits and the Jalali calendar in Persian, Western digits and the Gregorian calendar
+in English, always in the deployment's time zone.
 
 Pure functions: the language, the instant and the zone are passed in.
 """
