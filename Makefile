@@ -52,8 +52,10 @@ lint: install-dev
 test: lint assets
 	$(BIN)/python -m pytest -q
 
-bench: install-dev
-	$(BIN)/python -m bench
+# The full run takes long (the dashboard's national history is 10 million inquiries);
+# `make bench BENCH_ARGS=--quick` takes minutes, `BENCH_ARGS="--only filing"` one benchmark.
+bench: install-dev assets
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis node_modules \

@@ -16,5 +16,5 @@ uvicorn in a subprocess).
 
 from __future__ import annotations
 
-BENCHMARKS: tuple[str, ...] = ("filing", "clock", "web_queue")
+BENCHMARKS: tuple[str, ...] = ("filing", "clock", "web_queue", "dashboard")
 """Module names of the benchmarks, in the order they run and appear in the doc."""

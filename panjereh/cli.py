@@ -26,6 +26,7 @@ audit_app = typer.Typer(help="The hash-chained event log.", no_args_is_help=True
 calendar_app = typer.Typer(help="Business calendars.", no_args_is_help=True)
 closures_app = typer.Typer(help="Office closures (national or by province).", no_args_is_help=True)
 corrections_app = typer.Typer(help="Corrections of lunar holidays.", no_args_is_help=True)
+dashboard_app = typer.Typer(help="The national dashboard.", no_args_is_help=True)
 calendar_app.add_typer(closures_app, name="closures")
 calendar_app.add_typer(corrections_app, name="corrections")
 app.add_typer(db_app, name="db")
@@ -33,6 +34,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(rules_app, name="rules")
 app.add_typer(audit_app, name="audit")
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(dashboard_app, name="dashboard")
 
 
 def _engine() -> Engine:
@@ -172,16 +174,29 @@ def demo_data(
     declarations: Annotated[int, typer.Option(help="how many declarations")] = 3000,
     days: Annotated[int, typer.Option(help="over how many past days")] = 90,
     seed: Annotated[int, typer.Option(help="random seed")] = 1405,
+    scale: Annotated[
+        str, typer.Option(help="'demo': a quarter through the flows; 'national': years in bulk")
+    ] = "demo",
+    inquiries: Annotated[int, typer.Option(help="with --scale national: how many")] = 10_000_000,
 ) -> None:
     """Load realistic demo history: real agencies and HS codes, traders in several provinces,
-    answers with realistic delays (some agencies slow, some late). Prints the demo accounts."""
+    answers with realistic delays (some agencies slow, some late). Prints the demo accounts.
+    ``--scale national`` writes a national history (10 million inquiries over two years by
+    default) in bulk for the dashboard, then builds its aggregates."""
+    if scale == "national":
+        from panjereh.dashboard.national import generate
+
+        national = generate(_engine(), inquiries=inquiries, seed=seed, progress=typer.echo)
+        typer.echo("\n".join(national.lines()))
+        return
+    if scale != "demo":
+        raise _fail("--scale is 'demo' or 'national'")
     from panjereh.demo.history import DemoRefused, load_demo
 
     try:
-        summary = load_demo(_engine(), declarations=declarations, days=days, seed=seed)
+        typer.echo(load_demo(_engine(), declarations=declarations, days=days, seed=seed))
     except DemoRefused as refused:
         raise _fail(str(refused)) from None
-    typer.echo(summary)
 
 
 @app.command("serve")
@@ -311,3 +326,24 @@ def worker(
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     loop.run(stop)
+
+
+@dashboard_app.command("rebuild")
+def dashboard_rebuild() -> None:
+    """Empty the dashboard's aggregates and replay the whole event log into them."""
+    from panjereh.dashboard.projector import rebuild
+
+    events = rebuild(make_session_factory(_engine()))
+    typer.echo(f"dashboard rebuilt from {events} events")
+
+
+@dashboard_app.command("ocel")
+def dashboard_ocel(
+    file: Annotated[Path, typer.Argument(dir_okay=False, writable=True, help="where to write")],
+) -> None:
+    """Export the event log as OCEL 2.0 JSON, for process-mining tools."""
+    from panjereh.dashboard import ocel
+
+    with transaction(make_session_factory(_engine())) as session, file.open("w") as out:
+        written = ocel.write(session, out)
+    typer.echo(f"wrote {written} characters of OCEL 2.0 to {file}")

@@ -14,6 +14,8 @@ from panjereh.auth.router import router as auth_router
 from panjereh.calendars.router import router as calendars_router
 from panjereh.clock import Clock, SystemClock
 from panjereh.config import Settings, get_settings
+from panjereh.dashboard import page as dashboard_page
+from panjereh.dashboard.router import router as dashboard_router
 from panjereh.db import make_engine, make_session_factory
 from panjereh.declarations.router import router as declarations_router
 from panjereh.escalation.router import router as escalation_router
@@ -91,10 +93,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         notifications_router,
         calendars_router,
         reports_router,
+        dashboard_router,
         reference_router,
     ):
         app.include_router(router)
     web.install(app)
+    dashboard_page.install(app)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, Any]:

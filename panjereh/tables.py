@@ -9,6 +9,7 @@ from panjereh.calendars.models import (
     HolidayCorrectionRecord,
     WorkingWeekRecord,
 )
+from panjereh.dashboard.models import DashboardPosition  # noqa: F401 - registers the tables
 from panjereh.db import Base
 from panjereh.declarations.models import Declaration, DeclarationItem
 from panjereh.escalation.models import EscalationFiring, EscalationPolicyRecord

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from panjereh.clock import Clock
 from panjereh.config import Settings
+from panjereh.dashboard import projector
 from panjereh.db import transaction
 from panjereh.escalation import sweep
 from panjereh.jobs import queue
@@ -96,9 +97,15 @@ class Worker:
                 )
                 report_dead_job(session, job, now=now)
 
+    def project_once(self) -> int:
+        """Fold new events into the dashboard's aggregates; returns how many it folded."""
+        with transaction(self.factory) as session:
+            return projector.project_once(session, now=self.clock.now())
+
     def run_once(self) -> int:
-        """One pass: sweep, then deliver. Returns how much work it did."""
-        return self.sweep_once() + self.deliver_once()
+        """One pass: sweep, deliver, then keep the dashboard up to date. Returns how much
+        work it did."""
+        return self.sweep_once() + self.deliver_once() + self.project_once()
 
     def seconds_until_due(self) -> float:
         """How long the loop may sleep: until the earliest due time, at most the poll interval."""

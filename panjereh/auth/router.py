@@ -12,6 +12,8 @@ from pydantic import BaseModel
 from panjereh.api.deps import CurrentPrincipal, NowDep, SessionDep, SettingsDep
 from panjereh.api.responses import PROBLEMS
 from panjereh.auth import service, tokens
+from panjereh.auth.models import User
+from panjereh.dashboard import signins
 from panjereh.errors import Unauthorized
 
 router = APIRouter(prefix="/api/v1", tags=["auth"], responses=PROBLEMS)
@@ -47,6 +49,9 @@ def issue_token(
     )
     if principal is None:
         raise Unauthorized("wrong username or password")
+    user = session.get_one(User, principal.id)
+    signins.record(session, user_id=user.id, role=user.role, province=user.province, at=now)
+    session.commit()
     ttl = timedelta(minutes=settings.token_ttl_minutes)
     token = tokens.issue(principal=principal, secret=settings.secret_key, now=now, ttl=ttl)
     return Token(access_token=token, expires_in=int(ttl.total_seconds()))

@@ -52,8 +52,10 @@ NAV: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/escalations", N_("Escalations")),
         ("/queue", N_("Queue")),
         ("/reports/immediate", N_("Immediate report")),
+        ("/dashboard", N_("Dashboard")),
     ),
     Role.SUPERVISOR: (
+        ("/dashboard", N_("Dashboard")),
         ("/overdue", N_("Overdue")),
         ("/escalations", N_("Escalations")),
         ("/queue", N_("Queue")),
@@ -62,6 +64,7 @@ NAV: dict[Role, tuple[tuple[str, str], ...]] = {
     ),
     Role.ADMIN: (
         ("/admin", N_("Overview")),
+        ("/dashboard", N_("Dashboard")),
         ("/admin/users", N_("Users")),
         ("/admin/agencies", N_("Agencies")),
         ("/admin/rules", N_("Rule sets")),

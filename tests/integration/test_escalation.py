@@ -89,7 +89,7 @@ def test_each_step_fires_once_on_time_and_stops_when_answered(
     ladder = {r["step"]: r for r in view["ladder"] if r["cycle"] == 0}  # type: ignore[attr-defined]
     assert view["next_action_at"] == ladder["at_risk"]["due_at"]
 
-    assert worker.run_once() == 0  # nothing is due yet
+    assert worker.sweep_once() == worker.deliver_once() == 0  # nothing is due yet
     clock.set(_at(ladder["at_risk"]["due_at"]) - timedelta(seconds=1))
     assert worker.sweep_once() == 0
     clock.advance(timedelta(seconds=1))

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import RedirectResponse, Response
 
 from panjereh.auth import service as auth
-from panjereh.auth.models import Role
+from panjereh.auth.models import Role, User
+from panjereh.dashboard import signins
 from panjereh.web.core import PageDep, WebRoute, safe_next
 from panjereh.web.i18n import LANGUAGE_COOKIE, LANGUAGES
 from panjereh.web.sessions import secure_cookies
@@ -70,6 +71,9 @@ async def sign_in(page: PageDep) -> Response:
             next_path=next_path,
             errors=errors,
         )
+    user = page.db.get_one(User, principal.id)
+    signins.record(page.db, user_id=user.id, role=user.role, province=user.province, at=page.now)
+    page.db.commit()
     page.web.sign_in(principal.id)
     return page.redirect(next_path or HOME_BY_ROLE[principal.role])
 

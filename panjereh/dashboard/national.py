@@ -1,0 +1,1265 @@
+"""A national history at scale: millions of inquiries over years, written fast, then projected.
+
+``generate`` writes what the single window would have stored after ``years`` of national use
+(``panjereh demo-data --scale national``): traders, declarations with real goods (the demo's
+trade lanes and offices), every inquiry the active rule set asks for, the agencies' answers at
+their own pace, requests for information and replies, lapses, refusals, cancellations, every
+escalation step the ladder fires, and the hash-chained event log, in one global time order.
+Then the projector builds the dashboard from those events (``projector.rebuild``).
+
+It is fast because it plans each declaration whole (its inquiries' timelines and the fan-in)
+and writes rows in bulk (``COPY`` on PostgreSQL, ``executemany`` on SQLite) instead of going
+through the flows one transaction at a time; the rows and events are the ones the flows would
+write, and the chain is real (``panjereh audit verify`` passes). What it leaves out, and says
+so in ``docs/dashboard.md``: notification jobs and in-app notices, users' own events, and
+agency systems' messages.
+
+Agencies answer at the demo's paces (``panjereh.demo.history.PACES``), getting faster over the
+years (the "90 days down to 16" trend), and one agency (``GAMER``) asks for information just
+before most deadlines so that its clock stops: the case the dashboard's pause figures exist for.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import heapq
+import json
+import math
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.orm import Session
+
+from panjereh.agencies.models import InquiryType
+from panjereh.audit.chain import GENESIS_HASH
+from panjereh.audit.models import ChainHead, Event
+from panjereh.auth.models import Role, User
+from panjereh.auth.passwords import hash_password
+from panjereh.calendars.service import calendar_for
+from panjereh.config import get_settings
+from panjereh.dashboard import periods, projector
+from panjereh.db import ExactDecimal, UTCDateTime, make_session_factory, transaction
+from panjereh.declarations.models import Declaration, DeclarationItem
+from panjereh.demo.history import (
+    _DEFAULT_PACE,
+    _TRADER_REPLIES,
+    _TYPE_MEDIAN_DAYS,
+    OFFICES,
+    PACES,
+    AgencyPace,
+    DemoRefused,
+    _declaration,
+)
+from panjereh.escalation import ladder
+from panjereh.escalation.models import EscalationFiring
+from panjereh.escalation.policies import active_policies
+from panjereh.escalation.policy import EscalationPolicy
+from panjereh.inquiries.models import Inquiry
+from panjereh.inquiries.states import InquiryState, declaration_status
+from panjereh.reference import customs_offices
+from panjereh.rules import engine as rules_engine
+from panjereh.rules import service as rules
+from panjereh.sla.calendar import TEHRAN, BusinessCalendar
+
+GAMER = "CRA"
+"""The agency that stops its clock by asking for information just before its deadlines."""
+PASSWORD = "panjereh-national-1405"  # noqa: S105 - synthetic accounts of a synthetic store
+TEMPLATES = 4000
+TRADERS_PER_OFFICE = 40
+SYSTEM_NAME = "system"
+_DAY = 420  # business minutes of a default working day
+_FLUSH_ROWS = 50_000
+_OFFICE_WEIGHT = {code: profile.weight for code, profile in OFFICES.items()}
+_WEEKDAY = {0: 1.0, 1: 1.0, 2: 0.95, 3: 0.35, 4: 0.03, 5: 1.05, 6: 1.0}
+
+
+@dataclass(frozen=True, slots=True)
+class NationalSummary:
+    """What ``generate`` wrote, and how long each phase took (seconds)."""
+
+    declarations: int
+    inquiries: int
+    events: int
+    items: int
+    escalations: int
+    first_day: date
+    last_day: date
+    seconds_generate: float
+    seconds_index: float
+    seconds_project: float
+
+    def lines(self) -> list[str]:
+        """A printable summary."""
+        return [
+            f"National history {self.first_day} .. {self.last_day}: {self.declarations:,} "
+            f"declarations, {self.items:,} goods lines, {self.inquiries:,} inquiries, "
+            f"{self.events:,} chained events ({self.escalations:,} escalation steps).",
+            f"Written in {self.seconds_generate:.0f} s, indexed in {self.seconds_index:.0f} s, "
+            f"dashboard projected in {self.seconds_project:.0f} s.",
+        ]
+
+
+# -- what a declaration needs -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Need:
+    inquiry_type: str
+    agency: str
+    rule_codes: str  # JSON
+    rule_list: tuple[str, ...]
+    item_lines: str  # JSON
+    reason_en: str
+    reason_fa: str
+    sla_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Template:
+    kind: str
+    office: str
+    province: str
+    items: tuple[tuple[str, str, str, Decimal, str, Decimal, str], ...]
+    needs: tuple[_Need, ...]
+
+
+def _templates(rng: random.Random, document: Any, version: int, count: int) -> list[_Template]:
+    """Plausible declarations (the demo's lanes at the demo's offices) that need inquiries."""
+    offices = list(OFFICES)
+    weights = [_OFFICE_WEIGHT[o] for o in offices]
+    found: list[_Template] = []
+    attempts = 0
+    while len(found) < count and attempts < count * 20:
+        attempts += 1
+        office = rng.choices(offices, weights)[0]
+        payload, _ = _declaration(rng, office)
+        filing = rules_engine.Filing(
+            kind=payload.kind,
+            lines=[
+                rules_engine.GoodsLine(n, i.hs_code, i.origin_country, i.value, i.currency)
+                for n, i in enumerate(payload.items, start=1)
+            ],
+        )
+        needed = rules_engine.requirements(document, filing)
+        if not needed:
+            continue
+        needs = tuple(
+            _Need(
+                r.inquiry_type,
+                r.agency_code,
+                json.dumps(list(r.rule_codes)),
+                tuple(r.rule_codes),
+                json.dumps(list(r.item_lines)),
+                r.reason_en(version),
+                r.reason_fa(version),
+                r.sla_business_days,
+            )
+            for r in needed
+        )
+        items = tuple(
+            (i.hs_code, i.description, i.origin_country, i.quantity, i.unit, i.value, i.currency)
+            for i in payload.items
+        )
+        found.append(_Template(payload.kind, office, payload.province, items, needs))
+    return found
+
+
+# -- writing rows fast ---------------------------------------------------------------------
+
+
+class _Sink:
+    """Buffers rows per table and writes them in bulk: COPY on PostgreSQL, executemany on
+    SQLite (values converted to what the application's column types store there)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        tables: Mapping[str, Sequence[str]],
+        converters: dict[str, list[tuple[int, Callable[[Any], Any]]]],
+    ) -> None:
+        self.engine = engine
+        self.converters = converters
+        self.postgres = engine.dialect.name == "postgresql"
+        self.tables = tables
+        self.buffers: dict[str, list[tuple[Any, ...]]] = {name: [] for name in tables}
+        self.counts: dict[str, int] = dict.fromkeys(tables, 0)
+        self.connection = engine.raw_connection()
+        cursor = self.connection.cursor()
+        if self.postgres:
+            cursor.execute("SET synchronous_commit = off")
+            try:
+                cursor.execute("SET session_replication_role = replica")  # no FK triggers
+            except Exception:  # not a superuser: keep the checks and load more slowly
+                self.connection.rollback()
+                cursor = self.connection.cursor()
+                cursor.execute("SET synchronous_commit = off")
+        else:
+            cursor.execute("PRAGMA foreign_keys = OFF")
+            cursor.execute("PRAGMA synchronous = OFF")
+        cursor.close()
+
+    def add(self, table: str, row: tuple[Any, ...]) -> None:
+        buffer = self.buffers[table]
+        buffer.append(row)
+        if len(buffer) >= _FLUSH_ROWS:
+            self.flush(table)
+
+    def flush(self, table: str) -> None:
+        rows = self.buffers[table]
+        if not rows:
+            return
+        columns = self.tables[table]
+        cursor = self.connection.cursor()
+        if self.postgres:
+            names = ", ".join(f'"{c}"' for c in columns)
+            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" for _ in columns)
+            names = ", ".join(f'"{c}"' for c in columns)
+            convert = self.converters[table]
+            if convert:
+                rows = [_converted(row, convert) for row in rows]
+            cursor.executemany(
+                f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608 - our names
+                rows,
+            )
+        cursor.close()
+        self.counts[table] += len(rows)
+        self.buffers[table] = []
+
+    def commit(self) -> None:
+        for table in self.tables:
+            self.flush(table)
+        self.connection.commit()
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def _sqlite_instant(value: datetime | None) -> str | None:
+    """An instant as the application's UTC column type stores it on SQLite."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _sqlite_decimal(value: Decimal | None) -> str | None:
+    """A decimal as ``ExactDecimal`` stores it on SQLite (exact text)."""
+    return None if value is None else format(value, "f")
+
+
+def _converted(
+    row: tuple[Any, ...], convert: list[tuple[int, Callable[[Any], Any]]]
+) -> tuple[Any, ...]:
+    values = list(row)
+    for index, function in convert:
+        values[index] = function(values[index])
+    return tuple(values)
+
+
+def _sqlite_converters(model: Any) -> list[tuple[int, Callable[[Any], Any]]]:
+    """Which columns of a table need converting for SQLite, and how."""
+    out: list[tuple[int, Callable[[Any], Any]]] = []
+    for index, column in enumerate(model.__table__.columns):
+        if isinstance(column.type, UTCDateTime):
+            out.append((index, _sqlite_instant))
+        elif isinstance(column.type, ExactDecimal):
+            out.append((index, _sqlite_decimal))
+    return out
+
+
+# -- the history -------------------------------------------------------------------------
+
+
+def _iso(instant: datetime) -> str:
+    return instant.isoformat()
+
+
+_NULL = "null"
+
+
+def _json_str(value: str | None) -> str:
+    # States and kinds are plain ASCII words: quoting them is their JSON.
+    return _NULL if value is None else f'"{value}"'
+
+
+@dataclass(slots=True)
+class _Pending:
+    """An event waiting for its time."""
+
+    at: datetime
+    order: int
+    kind: str
+    actor_id: int | None
+    actor: str
+    declaration_id: int | None
+    inquiry_id: int | None
+    before: str | None
+    after: str | None
+    data: dict[str, Any]
+
+
+@dataclass(slots=True)
+class _Plan:
+    """One inquiry's life as planned at filing: its events, and where it stands now."""
+
+    inquiry_id: int
+    need: _Need
+    calendar: BusinessCalendar
+    received: datetime
+    due: datetime
+    budget: int
+    policy_version: int
+    events: list[tuple[datetime, str, dict[str, Any], str]] = field(default_factory=list)
+    fired: list[tuple[ladder.Rung, datetime]] = field(default_factory=list)
+    state: InquiryState = InquiryState.AWAITING_ANSWER
+    segments: list[tuple[datetime, datetime | None]] = field(default_factory=list)
+    current_due: datetime | None = None
+    decided: datetime | None = None
+    reason: str | None = None
+    info: dict[str, Any] | None = None
+    paused_at: datetime | None = None
+    remaining: int = 0
+    trader_due: datetime | None = None
+    next_rung: datetime | None = None
+    first_rung: datetime | None = None
+
+    @property
+    def due_now(self) -> datetime:
+        """The deadline in force (moved by replies)."""
+        return self.current_due or self.due
+
+    first_for: tuple[datetime, datetime | None] | None = None
+
+
+class _History:
+    """Plans declarations in filing order and writes rows and events in time order."""
+
+    def __init__(
+        self,
+        session: Session,
+        sink: _Sink,
+        *,
+        rng: random.Random,
+        now: datetime,
+        start: datetime,
+        facts: IO[str] | None,
+        places: set[tuple[str, str]],
+    ) -> None:
+        self.session, self.sink, self.rng, self.now, self.start = session, sink, rng, now, start
+        self.version, self.document = rules.active(session=session)
+        self.types = {t.code: t for t in session.scalars(select(InquiryType))}
+        self.policies: dict[str, tuple[int, EscalationPolicy]] = active_policies(
+            session=session, inquiry_types=list(self.types)
+        )
+        # Every calendar is built now: the session is not used once writing starts (on SQLite
+        # its transaction would hold the write lock the bulk writer needs).
+        self.calendars: dict[tuple[str, str], BusinessCalendar] = {
+            (agency, province): calendar_for(session=session, agency_code=agency, province=province)
+            for agency, province in sorted(places)
+        }
+        self.deadlines: dict[tuple[str, int, bool, int], datetime] = {}
+        self.heap: list[tuple[datetime, int, _Pending]] = []
+        self.order = 0
+        self.seq, self.prev = self._head()
+        self.ids = {
+            "declarations": self._max(Declaration.id),
+            "inquiries": self._max(Inquiry.id),
+            "declaration_items": self._max(DeclarationItem.id),
+            "escalation_firings": self._max(EscalationFiring.id),
+        }
+        self.facts = csv.writer(facts) if facts is not None else None
+        if self.facts is not None:
+            self.facts.writerow(FACT_COLUMNS)
+        self.escalations = 0
+        self.declarations = 0
+        self.inquiries = 0
+
+    def _max(self, column: Any) -> int:
+        return int(self.session.scalar(select(func.max(column))) or 0)
+
+    def _head(self) -> tuple[int, str]:
+        head = self.session.get(ChainHead, 1)
+        return (head.seq, head.hash) if head is not None else (0, GENESIS_HASH)
+
+    def next_id(self, table: str) -> int:
+        self.ids[table] += 1
+        return self.ids[table]
+
+    def calendar(self, agency: str, province: str) -> BusinessCalendar:
+        return self.calendars[(agency, province)]
+
+    def deadline(
+        self, calendar: BusinessCalendar, agency: str, at: datetime, days: int
+    ) -> datetime:
+        local = at.astimezone(TEHRAN)
+        key = (agency, local.toordinal(), local.hour >= 13, days)
+        if local.hour == 13:  # the cut-off hour: not cacheable by the hour alone
+            return calendar.deadline(at, days)
+        found = self.deadlines.get(key)
+        if found is None:
+            found = self.deadlines[key] = calendar.deadline(at, days)
+        return found
+
+    # -- events --------------------------------------------------------------------------
+
+    def push(
+        self,
+        at: datetime,
+        kind: str,
+        actor: tuple[int | None, str],
+        *,
+        declaration_id: int | None,
+        inquiry_id: int | None = None,
+        before: str | None = None,
+        after: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        self.order += 1
+        # Tuples compare in C; the order number breaks ties in the order events were planned.
+        heapq.heappush(
+            self.heap,
+            (
+                at,
+                self.order,
+                _Pending(
+                    at,
+                    self.order,
+                    kind,
+                    actor[0],
+                    actor[1],
+                    declaration_id,
+                    inquiry_id,
+                    before,
+                    after,
+                    data or {},
+                ),
+            ),
+        )
+
+    def release(self, until: datetime) -> None:
+        """Write every pending event due by ``until`` (and not after now), in time order."""
+        heap, limit = self.heap, min(until, self.now)
+        while heap and heap[0][0] <= limit:
+            self.write_event(heapq.heappop(heap)[2])
+
+    def write_event(self, ev: _Pending) -> None:
+        self.seq += 1
+        at_iso = _iso(ev.at)
+        data = json.dumps(ev.data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        body = (
+            f'[{self.seq},"{at_iso}",{_NULL if ev.actor_id is None else ev.actor_id},'
+            f'"{ev.actor}","{ev.kind}",'
+            f"{_NULL if ev.declaration_id is None else ev.declaration_id},"
+            f"{_NULL if ev.inquiry_id is None else ev.inquiry_id},"
+            f"{_json_str(ev.before)},{_json_str(ev.after)},{data},"
+            f'"{self.prev}"]'
+        )
+        link = hashlib.sha256(body.encode()).hexdigest()
+        self.sink.add(
+            "events",
+            (
+                self.seq,
+                ev.at,
+                ev.actor_id,
+                ev.actor,
+                ev.kind,
+                ev.declaration_id,
+                ev.inquiry_id,
+                ev.before,
+                ev.after,
+                data,
+                self.prev,
+                link,
+            ),
+        )
+        self.prev = link
+        if ev.kind.startswith("escalation."):
+            self.escalations += 1
+
+    def finish(self) -> tuple[int, str]:
+        """Write what is due by now; the events after now never happened. Returns the new
+        head of the chain."""
+        self.release(self.now)
+        self.heap.clear()
+        return self.seq, self.prev
+
+    # -- one declaration -----------------------------------------------------------------
+
+    def file(
+        self,
+        template: _Template,
+        at: datetime,
+        trader: tuple[int, str],
+        officers: dict[str, tuple[int, str]],
+        heads: dict[str, tuple[int, str]],
+    ) -> None:
+        self.release(at)
+        declaration_id = self.next_id("declarations")
+        self.declarations += 1
+        plans = [self._plan(need, at, template.province) for need in template.needs]
+        cancel_at = None
+        if self.rng.random() < 0.02:
+            cancel_at = _trader_time(self.rng, at + timedelta(days=self.rng.uniform(0.5, 6)))
+        status, closed_at = self._fan_in(declaration_id, plans, trader, cancel_at)
+        self.sink.add(
+            "declarations",
+            (declaration_id, trader[0], template.kind, template.office, template.province,
+             status, self.version, at, closed_at, 1),
+        )  # fmt: skip
+        for line_no, item in enumerate(template.items, start=1):
+            hs, description, origin, quantity, unit, value, currency = item
+            self.sink.add(
+                "declaration_items",
+                (self.next_id("declaration_items"), declaration_id, line_no, hs, description,
+                 origin, quantity, unit, value, currency),
+            )  # fmt: skip
+        self.push(
+            at,
+            "declaration.filed",
+            trader,
+            declaration_id=declaration_id,
+            after="under_inquiry",
+            data={"items": len(template.items), "inquiries": len(plans),
+                  "rule_set_version": self.version},
+        )  # fmt: skip
+        for plan in plans:
+            need = plan.need
+            self.push(
+                at,
+                "inquiry.created",
+                trader,
+                declaration_id=declaration_id,
+                inquiry_id=plan.inquiry_id,
+                after="awaiting_answer",
+                data={
+                    "agency": need.agency,
+                    "inquiry_type": need.inquiry_type,
+                    "rules": list(need.rule_list),
+                    "due_at": plan.due.isoformat(),
+                    "calendar_version": plan.calendar.version,
+                    "policy_version": plan.policy_version,
+                },
+            )
+        # The declaration's own events were planned in time order by _fan_in.
+        for kind, ev_at, actor, inquiry_id, before, after, data in self._walked:
+            self.push(
+                ev_at,
+                kind,
+                self._actor(actor, trader, officers),
+                declaration_id=declaration_id,
+                inquiry_id=inquiry_id,
+                before=before,
+                after=after,
+                data=data,
+            )
+        self._write_inquiries(declaration_id, template, plans, officers, heads)
+
+    @staticmethod
+    def _actor(
+        who: str, trader: tuple[int, str], officers: dict[str, tuple[int, str]]
+    ) -> tuple[int | None, str]:
+        if who == "system":
+            return None, SYSTEM_NAME
+        if who == "trader":
+            return trader
+        return officers[who.split(":", 1)[1]]
+
+    def _pace(self, need: _Need, at: datetime) -> tuple[AgencyPace, float]:
+        pace = PACES.get(need.agency, _DEFAULT_PACE)
+        median = _TYPE_MEDIAN_DAYS.get(need.inquiry_type, pace.median_days)
+        # Agencies get faster over the years: 1.5× slower at the start, 0.75× at the end.
+        progress = (at - self.start) / (self.now - self.start)
+        return pace, median * (1.5 - 0.75 * progress)
+
+    def _plan(self, need: _Need, at: datetime, province: str) -> _Plan:
+        rng = self.rng
+        calendar = self.calendar(need.agency, province)
+        due = self.deadline(calendar, need.agency, at, need.sla_days)
+        budget = calendar.business_minutes_between(at, due)
+        version, _ = self.policies[need.inquiry_type]
+        plan = _Plan(self.next_id("inquiries"), need, calendar, at, due, budget, version)
+        self.inquiries += 1
+        pace, median = self._pace(need, at)
+        days = min(pace.max_days, rng.lognormvariate(math.log(median), pace.spread))
+        if rng.random() < pace.stuck:
+            days *= rng.uniform(2.0, 4.0)
+        gamer = need.agency == GAMER
+        info_share = 0.45 if gamer else pace.info
+        roll = rng.random()
+        if roll < pace.reject:
+            outcome = "reject"
+        elif roll < pace.reject + info_share:
+            outcome = "request_info"
+        else:
+            outcome = "approve"
+        if outcome != "request_info":
+            decided = calendar.add_business_minutes(at, max(5, round(days * _DAY)))
+            reason = rng.choice(pace.reject_reasons) if outcome == "reject" else None
+            plan.events.append((decided, outcome, {"reason": reason} if reason else {}, "agency"))
+            return plan
+        if gamer:
+            spent = round(budget * rng.uniform(0.8, 0.97))
+        else:
+            spent = max(5, round(days * rng.uniform(0.2, 0.6) * _DAY))
+        asked = calendar.add_business_minutes(at, spent)
+        plan.events.append(
+            (asked, "request_info", {"reason": rng.choice(pace.info_reasons)}, "agency")
+        )
+        kind = self.types[need.inquiry_type]
+        trader_due = self.deadline(calendar, need.agency, asked, kind.trader_reply_business_days)
+        if rng.random() < 0.04:
+            plan.events.append((trader_due, "lapse", {}, "system"))
+            return plan
+        wait = rng.uniform(3, 12) if gamer else rng.uniform(0.5, 4)
+        replied = _trader_time(rng, asked + timedelta(days=wait))
+        if replied >= trader_due:
+            plan.events.append((trader_due, "lapse", {}, "system"))
+            return plan
+        plan.events.append((replied, "reply", {"message": rng.choice(_TRADER_REPLIES)}, "trader"))
+        minutes = (
+            round(rng.uniform(30, 120))
+            if gamer
+            else max(5, round(days * rng.uniform(0.25, 0.6) * _DAY))
+        )
+        decided = calendar.add_business_minutes(replied, minutes)
+        outcome = "reject" if rng.random() < 0.12 else "approve"
+        reason = rng.choice(pace.reject_reasons) if outcome == "reject" else None
+        plan.events.append((decided, outcome, {"reason": reason} if reason else {}, "agency"))
+        return plan
+
+    def _fan_in(
+        self,
+        declaration_id: int,
+        plans: list[_Plan],
+        trader: tuple[int, str],
+        cancel_at: datetime | None,
+    ) -> tuple[str, datetime | None]:
+        """Walk the declaration's inquiries' events in time order as the flows would apply
+        them (fan-in, withdrawals, escalations), up to now; keep the events in
+        ``self._walked`` and each inquiry's state at now on its plan."""
+        steps: list[tuple[datetime, int, int, str, dict[str, Any], str]] = []
+        for n, plan in enumerate(plans):
+            for k, (at, what, data, who) in enumerate(plan.events):
+                steps.append((at, n, k, what, data, who))
+        if cancel_at is not None:
+            steps.append((cancel_at, -1, 0, "cancel", {}, "trader"))
+        steps.sort(key=lambda s: (s[0], s[1], s[2]))
+        states = [InquiryState.AWAITING_ANSWER] * len(plans)
+        for plan in plans:
+            plan.segments = [(plan.received, None)]
+            plan.current_due = plan.due
+        walked: list[
+            tuple[str, datetime, Any, int | None, str | None, str | None, dict[str, Any]]
+        ] = []
+        status = "under_inquiry"
+        closed_at: datetime | None = None
+        cancelled = False
+        for at, n, _, what, data, who in steps:
+            if who == "agency":
+                who = f"agency:{plans[n].need.agency}"
+            if closed_at is not None or at > self.now:
+                break
+            if what == "cancel":
+                cancelled = True
+                self._withdraw(
+                    plans, states, at, walked, "declaration cancelled by the trader", "trader"
+                )
+            else:
+                plan = plans[n]
+                self._escalate_until(plan, at, walked)
+                before = states[n]
+                if what == "request_info":
+                    after = InquiryState.INFO_REQUESTED
+                    self._close_segment(plan, at)
+                    kind = self.types[plan.need.inquiry_type]
+                    trader_due = self.deadline(
+                        plan.calendar, plan.need.agency, at, kind.trader_reply_business_days
+                    )
+                    remaining = (
+                        plan.calendar.business_minutes_between(at, plan.due_now)
+                        if at < plan.due_now
+                        else 0
+                    )
+                    plan.info = {
+                        "reason": data["reason"],
+                        "requested_at": at.isoformat(),
+                        "requested_by": "officer",
+                        "trader_due_at": trader_due.isoformat(),
+                        "remaining_business_minutes": remaining,
+                    }
+                    plan.paused_at, plan.remaining, plan.trader_due = at, remaining, trader_due
+                    kind_name = "inquiry.info_requested"
+                elif what == "reply":
+                    after = InquiryState.AWAITING_ANSWER
+                    old = plan.due_now
+                    remaining = plan.remaining
+                    new = (
+                        plan.calendar.add_business_minutes(at, remaining) if remaining > 0 else old
+                    )
+                    plan.current_due = new
+                    plan.segments.append((at, None))
+                    data = {**data, "due_before": old.isoformat(), "due_after": new.isoformat()}
+                    plan.info = {
+                        **(plan.info or {}),
+                        "reply": data["message"],
+                        "replied_at": at.isoformat(),
+                    }
+                    kind_name = "inquiry.replied"
+                elif what == "lapse":
+                    after = InquiryState.LAPSED
+                    plan.decided = at
+                    data = {
+                        "reason": "the trader did not answer the request for information by "
+                        f"{(plan.trader_due or at).isoformat()}"
+                    }
+                    kind_name = "inquiry.lapsed"
+                else:
+                    after = InquiryState.APPROVED if what == "approve" else InquiryState.REJECTED
+                    self._close_segment(plan, at)
+                    plan.decided, plan.reason = at, data.get("reason")
+                    kind_name = f"inquiry.{after.value}"
+                states[n] = after
+                plan.state = after
+                walked.append(
+                    (kind_name, at, who, plan.inquiry_id, before.value, after.value, data)
+                )
+                new_status = declaration_status(states, cancelled=False).value
+                if new_status == "refused":
+                    self._withdraw(
+                        plans,
+                        states,
+                        at,
+                        walked,
+                        "declaration refused: no other answer can clear the goods",
+                        who,
+                    )
+            new_status = declaration_status(states, cancelled=cancelled).value
+            if new_status != status:
+                actor = "trader" if what in ("reply", "cancel") else who
+                walked.append((f"declaration.{new_status}", at, actor,
+                               None, status, new_status, {}))  # fmt: skip
+                status = new_status
+                if status in ("cleared", "refused", "cancelled"):
+                    closed_at = at
+        for plan in plans:
+            self._escalate_until(plan, min(closed_at or self.now, self.now), walked, final=True)
+        walked.sort(key=lambda w: w[1])
+        self._walked = walked
+        return status, closed_at
+
+    def _close_segment(self, plan: _Plan, at: datetime) -> None:
+        start, _ = plan.segments[-1]
+        plan.segments[-1] = (start, at)
+
+    def _withdraw(
+        self,
+        plans: list[_Plan],
+        states: list[InquiryState],
+        at: datetime,
+        walked: list[Any],
+        reason: str,
+        who: str,
+    ) -> None:
+        for n, state in enumerate(states):
+            if state in (InquiryState.AWAITING_ANSWER, InquiryState.INFO_REQUESTED):
+                plan = plans[n]
+                self._escalate_until(plan, at, walked)
+                if state == InquiryState.AWAITING_ANSWER:
+                    self._close_segment(plan, at)
+                states[n] = InquiryState.WITHDRAWN
+                plan.state = InquiryState.WITHDRAWN
+                plan.decided = at
+                walked.append(
+                    ("inquiry.withdrawn", at, who, plan.inquiry_id, state.value, "withdrawn",
+                     {"reason": reason})
+                )  # fmt: skip
+
+    def _escalate_until(
+        self, plan: _Plan, until: datetime, walked: list[Any], *, final: bool = False
+    ) -> None:
+        """Fire the ladder's rungs due before ``until`` on the running stretch now open."""
+        if plan.state != InquiryState.AWAITING_ANSWER:
+            return
+        start, end = plan.segments[-1]
+        if end is not None:
+            return
+        _, policy = self.policies[plan.need.inquiry_type]
+        due = plan.due_now
+        calendar = plan.calendar
+        if plan.first_for != (start, due):
+            # The earliest rung (at risk) of this stretch, computed once per stretch.
+            left = calendar.business_minutes_between(start, due)
+            spent = max(0, plan.budget - left)
+            plan.first_rung = calendar.add_business_minutes(
+                start, max(0, min(left - _DAY, int(0.75 * plan.budget) - spent))
+            )
+            plan.first_for = (start, due)
+        first = plan.first_rung
+        assert first is not None
+        if first >= until and not final:
+            return
+        if first >= until and (until < self.now or plan.state != InquiryState.AWAITING_ANSWER):
+            return
+        rungs = ladder.schedule(
+            policy, calendar, due_at=due, running_since=start, budget_minutes=plan.budget
+        )
+        done = {(r.cycle, r.step) for r, _ in plan.fired}
+        for rung in rungs:
+            if (rung.cycle, rung.step) in done or rung.at >= until:
+                continue
+            plan.fired.append((rung, rung.at))
+            kind = f"escalation.{rung.step}"
+            walked.append((kind, rung.at, "system", plan.inquiry_id, None, None, {
+                "cycle": rung.cycle, "step": rung.step, "due_at": rung.at.isoformat(),
+                "notify": list(rung.notify), "level": rung.level,
+                "immediate_report": rung.immediate_report,
+            }))  # fmt: skip
+        if final:
+            plan.next_rung = ladder.next_rung_at(
+                rungs, fired={(r.cycle, r.step) for r, _ in plan.fired}
+            )
+
+    def _write_inquiries(
+        self,
+        declaration_id: int,
+        template: _Template,
+        plans: list[_Plan],
+        officers: dict[str, tuple[int, str]],
+        heads: dict[str, tuple[int, str]],
+    ) -> None:
+        for plan in plans:
+            need = plan.need
+            state: InquiryState = plan.state
+            decided: datetime | None = plan.decided
+            open_ = state in (InquiryState.AWAITING_ANSWER, InquiryState.INFO_REQUESTED)
+            level = max((r.level for r, _ in plan.fired), default=0)
+            officer = officers[need.agency]
+            segments = plan.segments
+            running_since = segments[-1][0] if state == InquiryState.AWAITING_ANSWER else None
+            paused_at = plan.paused_at if state == InquiryState.INFO_REQUESTED else None
+            next_action = None
+            if state == InquiryState.AWAITING_ANSWER:
+                next_action = getattr(plan, "next_rung", None)
+            elif state == InquiryState.INFO_REQUESTED:
+                next_action = plan.trader_due
+            info = plan.info
+            row = {
+                "id": plan.inquiry_id,
+                "declaration_id": declaration_id,
+                "inquiry_type": need.inquiry_type,
+                "agency_code": need.agency,
+                "province": template.province,
+                "state": state.value,
+                "rule_set_version": self.version,
+                "rule_codes": need.rule_codes,
+                "reason_en": need.reason_en,
+                "reason_fa": need.reason_fa,
+                "item_lines": need.item_lines,
+                "sla_business_days": need.sla_days,
+                "received_at": plan.received,
+                "due_at": plan.due_now,
+                "calendar_version": plan.calendar.version,
+                "decided_at": decided
+                if state
+                in (
+                    InquiryState.APPROVED,
+                    InquiryState.REJECTED,
+                    InquiryState.LAPSED,
+                    InquiryState.WITHDRAWN,
+                )
+                else None,
+                "decided_by": officer[0]
+                if state in (InquiryState.APPROVED, InquiryState.REJECTED)
+                else None,
+                "decision_reason": plan.reason,
+                "info_request": json.dumps(info, ensure_ascii=False) if info else None,
+                "budget_minutes": plan.budget,
+                "running_since": running_since,
+                "paused_at": paused_at,
+                "remaining_minutes": plan.remaining
+                if state == InquiryState.INFO_REQUESTED
+                else plan.budget,
+                "trader_due_at": plan.trader_due if state == InquiryState.INFO_REQUESTED else None,
+                "policy_version": plan.policy_version,
+                "escalation_level": level,
+                "next_action_at": next_action if open_ else None,
+                "assigned_to": None,
+                "acknowledged_at": None,
+                "version": 1,
+            }
+            self.sink.add("inquiries", tuple(row[c] for c in self.sink.tables["inquiries"]))
+            for rung, at in plan.fired:
+                if at <= self.now:
+                    self.sink.add(
+                        "escalation_firings",
+                        (self.next_id("escalation_firings"), plan.inquiry_id, rung.cycle,
+                         rung.step, rung.at, at, SYSTEM_NAME),
+                    )  # fmt: skip
+            if self.facts is not None:
+                self._fact(plan, template, state, decided)
+        del heads
+
+    def _fact(
+        self, plan: _Plan, template: _Template, state: InquiryState, decided: datetime | None
+    ) -> None:
+        assert self.facts is not None
+        answered = state in (InquiryState.APPROVED, InquiryState.REJECTED)
+        agency_minutes = 0
+        for start, end in plan.segments:
+            if end is not None:
+                agency_minutes += plan.calendar.business_minutes_between(start, end)
+        paused = 0
+        info = plan.info
+        if info and "replied_at" in info:
+            paused = (
+                int(
+                    (
+                        datetime.fromisoformat(info["replied_at"])
+                        - datetime.fromisoformat(info["requested_at"])
+                    ).total_seconds()
+                )
+                // 60
+            )
+        elapsed = (
+            int((decided - plan.received).total_seconds()) // 60 if answered and decided else 0
+        )
+        on_time = answered and decided is not None and decided <= plan.due_now
+        self.facts.writerow(
+            (plan.need.agency, plan.need.inquiry_type, template.province, template.office,
+             plan.received.isoformat(), state.value, int(answered), int(bool(on_time)),
+             agency_minutes if answered else "", elapsed if answered else "",
+             paused if answered else "", 1 if info else 0)
+        )  # fmt: skip
+
+
+FACT_COLUMNS = (
+    "agency",
+    "inquiry_type",
+    "province",
+    "customs_office",
+    "received_at",
+    "state",
+    "answered",
+    "on_time",
+    "agency_minutes",
+    "elapsed_minutes",
+    "paused_minutes",
+    "info_requests",
+)
+"""One row per inquiry as of now, for checking the dashboard against another engine."""
+
+
+def _trader_time(rng: random.Random, at: datetime) -> datetime:
+    """Traders act from 08:00 to 22:00 Tehran time."""
+    local = at.astimezone(TEHRAN)
+    if local.hour >= 22:
+        local = (local + timedelta(days=1)).replace(hour=8)
+    elif local.hour < 8:
+        local = local.replace(hour=8)
+    else:
+        return at.replace(microsecond=0)
+    return local.replace(
+        minute=rng.randrange(60), second=rng.randrange(60), microsecond=0
+    ).astimezone(UTC)
+
+
+def _filing_days(first: date, last: date, holidays: Any) -> list[tuple[date, float]]:
+    """Each day's share of filings: working days full, Thursdays light, Fridays and holidays
+    nearly empty, and 30% more trade a year."""
+    out = []
+    for o in range(first.toordinal(), last.toordinal() + 1):
+        day = date.fromordinal(o)
+        weight = 0.08 if day in holidays else _WEEKDAY[day.weekday()]
+        growth = 1.3 ** ((o - first.toordinal()) / 365)
+        out.append((day, weight * growth))
+    return out
+
+
+def _times(rng: random.Random, day: date, count: int) -> list[datetime]:
+    out = []
+    for _ in range(count):
+        roll = rng.random()
+        if roll < 0.82:
+            hours = rng.triangular(7.5, 15.5, 10.0)
+        elif roll < 0.96:
+            hours = rng.uniform(15.5, 19.0)
+        else:
+            hours = rng.uniform(19.0, 23.5)
+        seconds = int(hours * 3600)
+        local = datetime.combine(
+            day, clock_time(seconds // 3600, seconds // 60 % 60, seconds % 60), TEHRAN
+        )
+        out.append(local.astimezone(UTC))
+    out.sort()
+    return out
+
+
+def _users(
+    session: Session, rng: random.Random, start: datetime, now: datetime, agencies: Sequence[str]
+) -> tuple[
+    dict[str, list[tuple[int, str]]], dict[str, tuple[int, str]], dict[str, tuple[int, str]]
+]:
+    """Traders at every office (opened over the years, more each year), one officer and one
+    head per agency. Returns traders by office, officers and heads by agency."""
+    shared = hash_password(PASSWORD)
+    offices = customs_offices()
+    traders: dict[str, list[User]] = {}
+    span = (now - start).total_seconds()
+    for code in OFFICES:
+        province = offices[code].province
+        for n in range(TRADERS_PER_OFFICE):
+            # More accounts open later: the square root spreads them toward the present.
+            opened = (
+                start
+                - timedelta(days=365)
+                + timedelta(seconds=(span + 365 * 86400) * math.sqrt(rng.random()))
+            )
+            user = User(
+                username=f"national-{code.lower()}-{n:03d}",
+                password_hash=shared,
+                role=Role.TRADER.value,
+                full_name=f"Trader {n} at {code}",
+                province=province,
+                is_active=rng.random() > 0.03,
+                created_at=min(opened, now),
+            )
+            session.add(user)
+            traders.setdefault(code, []).append(user)
+    officers: dict[str, User] = {}
+    heads: dict[str, User] = {}
+    for code in agencies:
+        for role, table in ((Role.OFFICER, officers), (Role.AGENCY_HEAD, heads)):
+            user = User(
+                username=f"national-{role.value}-{code.lower()}",
+                password_hash=shared,
+                role=role.value,
+                agency_code=code,
+                full_name=f"{role.value} of {code}",
+                created_at=start - timedelta(days=30),
+            )
+            session.add(user)
+            table[code] = user
+    session.flush()
+    return (
+        {c: [(u.id, u.username) for u in us] for c, us in traders.items()},
+        {c: (u.id, u.username) for c, u in officers.items()},
+        {c: (u.id, u.username) for c, u in heads.items()},
+    )
+
+
+_SECONDARY_INDEXES = {
+    "events": ("ix_events_declaration_id", "ix_events_inquiry_id"),
+    "inquiries": ("ix_inquiries_agency_state_due", "ix_inquiries_agency_due",
+                  "ix_inquiries_declaration_id", "ix_inquiries_next_action_at"),
+    "declaration_items": ("ix_declaration_items_declaration_id",),
+    "declarations": ("ix_declarations_trader_status",),
+    "escalation_firings": ("ix_escalation_firings_inquiry_id",),
+}  # fmt: skip
+
+
+def _drop_indexes(engine: Engine) -> list[str]:
+    """Drop the secondary indexes of the bulk tables (rebuilt once after the load); returns
+    their definitions."""
+    kept: list[str] = []
+    with engine.begin() as connection:
+        for names in _SECONDARY_INDEXES.values():
+            for name in names:
+                if engine.dialect.name == "postgresql":
+                    found = connection.execute(
+                        text("SELECT indexdef FROM pg_indexes WHERE indexname = :n"), {"n": name}
+                    ).scalar()
+                else:
+                    found = connection.execute(
+                        text("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :n"),
+                        {"n": name},
+                    ).scalar()
+                if found:
+                    kept.append(str(found))
+                    connection.execute(text(f'DROP INDEX "{name}"'))
+    return kept
+
+
+def _create_indexes(engine: Engine, definitions: list[str]) -> None:
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SET maintenance_work_mem = '512MB'"))
+        for definition in definitions:
+            connection.execute(text(definition))
+        if engine.dialect.name == "postgresql":
+            for table in _SECONDARY_INDEXES:
+                if table == "events":
+                    continue  # keyed by seq, which the chain gives
+                connection.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                        f"(SELECT max(id) FROM {table}))"
+                    )
+                )
+    with engine.begin() as connection:
+        connection.execute(text("ANALYZE"))
+
+
+def _columns(model: Any) -> tuple[str, ...]:
+    return tuple(c.name for c in model.__table__.columns)
+
+
+def generate(
+    engine: Engine,
+    *,
+    inquiries: int = 10_000_000,
+    years: float = 2,
+    seed: int = 1405,
+    now: datetime | None = None,
+    facts: Path | None = None,
+    project: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> NationalSummary:
+    """Write a national history of about ``inquiries`` inquiries over ``years`` years up to
+    ``now``, then (``project``) build the dashboard from its events. ``facts``: also write one
+    CSV row per inquiry (its figures as of now) for checking the dashboard elsewhere."""
+    if get_settings().env == "production":
+        raise DemoRefused("national demo data is refused when PANJEREH_ENV=production")
+    say = progress or (lambda _: None)
+    now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    start = now - timedelta(days=round(365 * years))
+    rng = random.Random(seed)  # noqa: S311 - reproducible synthetic data
+    factory = make_session_factory(engine)
+    started = time.perf_counter()
+    with transaction(factory) as session:
+        version, document = rules.active(session=session)
+        agencies = sorted({t.agency for t in document.inquiry_types})
+        traders, officers, heads = _users(session, rng, start, now, agencies)
+    templates = _templates(rng, document, version, TEMPLATES)
+    per_declaration = sum(len(t.needs) for t in templates) / len(templates)
+    declarations = max(1, round(inquiries / per_declaration))
+    definitions = _drop_indexes(engine)
+    tables = {
+        "events": _columns(Event),
+        "declarations": _columns(Declaration),
+        "declaration_items": _columns(DeclarationItem),
+        "inquiries": _columns(Inquiry),
+        "escalation_firings": _columns(EscalationFiring),
+    }
+    _check_columns(tables)
+    models = {
+        "events": Event,
+        "declarations": Declaration,
+        "declaration_items": DeclarationItem,
+        "inquiries": Inquiry,
+        "escalation_firings": EscalationFiring,
+    }
+    converters = (
+        {}
+        if engine.dialect.name == "postgresql"
+        else {name: _sqlite_converters(model) for name, model in models.items()}
+    )
+    sink = _Sink(engine, tables, converters)
+    facts_file = facts.open("w", newline="", encoding="utf-8") if facts else None
+    try:
+        places = {(n.agency, t.province) for t in templates for n in t.needs}
+        with factory() as session:
+            history = _History(
+                session, sink, rng=rng, now=now, start=start, facts=facts_file, places=places
+            )
+            session.commit()
+            holidays = next(iter(history.calendars.values())).holidays
+            first, last = start.astimezone(TEHRAN).date(), now.astimezone(TEHRAN).date()
+            days = _filing_days(first, last, holidays)
+            total = sum(w for _, w in days)
+            carry = 0.0
+            weights = [1.0 / (1 + i) for i in range(len(templates))]
+            for day, weight in days:
+                carry += declarations * weight / total
+                count = int(carry)
+                carry -= count
+                for at in _times(rng, day, count):
+                    if at >= now:
+                        continue
+                    template = (
+                        rng.choices(templates, weights)[0]
+                        if rng.random() < 0.3
+                        else rng.choice(templates)
+                    )
+                    trader = rng.choice(traders[template.office])
+                    history.file(template, at, trader, officers, heads)
+                if day.day == 1:
+                    sink.commit()
+                    say(
+                        f"  {day}: {history.declarations:,} declarations, "
+                        f"{history.inquiries:,} inquiries, {history.seq:,} events"
+                    )
+            seq, link = history.finish()
+            sink.commit()
+        counts = dict(sink.counts)
+        with transaction(factory) as session:
+            head = session.get(ChainHead, 1)
+            if head is None:
+                session.add(ChainHead(id=1, seq=seq, hash=link))
+            else:
+                head.seq, head.hash = seq, link
+    finally:
+        sink.close()
+        if facts_file is not None:
+            facts_file.close()
+    generated = time.perf_counter() - started
+    say(f"  written in {generated:.0f} s; indexing")
+    t0 = time.perf_counter()
+    _create_indexes(engine, definitions)
+    indexed = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    if project:
+        say("  projecting the dashboard")
+        projector.rebuild(factory, limit=250_000, now=now)
+    projected = time.perf_counter() - t0
+    return NationalSummary(
+        declarations=counts["declarations"],
+        inquiries=counts["inquiries"],
+        events=counts["events"],
+        items=counts["declaration_items"],
+        escalations=counts["escalation_firings"],
+        first_day=first,
+        last_day=last,
+        seconds_generate=generated,
+        seconds_index=indexed,
+        seconds_project=projected,
+    )
+
+
+_EXPECTED = {
+    "events": ("seq", "at", "actor_id", "actor", "kind", "declaration_id", "inquiry_id",
+               "before", "after", "data", "prev_hash", "hash"),
+    "declarations": ("id", "trader_id", "kind", "customs_office", "province", "status",
+                     "rule_set_version", "filed_at", "closed_at", "version"),
+    "declaration_items": ("id", "declaration_id", "line_no", "hs_code", "description",
+                          "origin_country", "quantity", "unit", "value", "currency"),
+    "escalation_firings": ("id", "inquiry_id", "cycle", "step", "due_at", "fired_at",
+                           "fired_by"),
+}  # fmt: skip
+
+
+def _check_columns(tables: Mapping[str, Sequence[str]]) -> None:
+    """The generator writes rows positionally: refuse a schema it was not written for."""
+    for table, expected in _EXPECTED.items():
+        if tuple(tables[table]) != expected:
+            raise RuntimeError(
+                f"the national generator does not know the columns of {table} "
+                f"{tuple(tables[table])}; update panjereh.dashboard.national"
+            )
+
+
+def day_span(now: datetime, years: float) -> Iterator[int]:
+    """The Tehran days a history of ``years`` up to ``now`` covers (for the benchmark)."""
+    last = periods.tehran_day(now)
+    yield from range(last - round(365 * years), last + 1)
