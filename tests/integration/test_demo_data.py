@@ -41,9 +41,7 @@ def test_demo_history_reads_like_a_real_quarter(engine: Engine) -> None:
         )
         # The history's own events (setting up the store and the accounts comes before).
         events = session.execute(
-            select(Event.seq, Event.at)
-            .where(Event.declaration_id.is_not(None))
-            .order_by(Event.seq)
+            select(Event.seq, Event.at).where(Event.declaration_id.is_not(None)).order_by(Event.seq)
         ).all()
         chain = verify(session)
 

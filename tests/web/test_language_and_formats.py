@@ -13,8 +13,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 import panjereh.web
-from panjereh.auth.models import Role
 from panjereh import formatting
+from panjereh.auth.models import Role
 from panjereh.web import hs
 from panjereh.web.i18n import translations
 from tests.web.conftest import Browser
