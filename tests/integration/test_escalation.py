@@ -450,6 +450,8 @@ def test_inbox_mark_read_and_privacy(
     ] == len(unread)
 
 
+# Several workers are a PostgreSQL setting (SKIP LOCKED); SQLite runs one.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_two_workers_racing_fire_each_step_once(
     client: TestClient,
     login: Login,
@@ -458,8 +460,6 @@ def test_two_workers_racing_fire_each_step_once(
     session_factory: sessionmaker[Session],
     settings: Settings,
 ) -> None:
-    if "sqlite" in settings.database_url:
-        pytest.skip("SQLite runs one worker; racing workers are a PostgreSQL setting")
     for _ in range(20):
         _file(client, login, people["trader"])
     clock.advance(timedelta(days=120))
