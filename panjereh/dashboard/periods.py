@@ -16,6 +16,7 @@ from typing import Literal
 
 import jdatetime
 
+from panjereh.formatting import JALALI_MONTHS
 from panjereh.sla.calendar import TEHRAN
 
 Grain = Literal["d", "w", "m", "j", "a"]
@@ -24,20 +25,7 @@ GRAINS: tuple[Grain, ...] = ("d", "w", "m", "j", "a")
 SATURDAY = 5
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-PERSIAN_MONTHS = (
-    "فروردین",
-    "اردیبهشت",
-    "خرداد",
-    "تیر",
-    "مرداد",
-    "شهریور",
-    "مهر",
-    "آبان",
-    "آذر",
-    "دی",
-    "بهمن",
-    "اسفند",
-)
+
 JALALI_MONTHS_EN = (
     "Farvardin",
     "Ordibehesht",
@@ -275,5 +263,5 @@ def jalali_label(month: int, lang: str) -> str:
     year, number = divmod(month, 100)
     if lang == "fa":
         digits = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
-        return f"{PERSIAN_MONTHS[number - 1]} {str(year).translate(digits)}"
+        return f"{JALALI_MONTHS[number - 1]} {str(year).translate(digits)}"
     return f"{JALALI_MONTHS_EN[number - 1]} {year}"

@@ -71,10 +71,14 @@ class _Planned:
 
 
 def _plan(
-    session: Session, payload: DeclarationIn, at: datetime
+    session: Session,
+    payload: DeclarationIn,
+    at: datetime,
+    rule_set: tuple[int, RuleSetDocument] | None = None,
 ) -> tuple[int, RuleSetDocument, list[_Planned]]:
-    """What filing ``payload`` at ``at`` requires: the inquiries, their calendars and clocks."""
-    version, document = rules.active(session=session)
+    """What filing ``payload`` at ``at`` requires under ``rule_set`` (default: the active one):
+    the inquiries, their calendars and clocks."""
+    version, document = rule_set or rules.active(session=session)
     at_revision = calendar_revision(session=session)
     planned = []
     for req in engine.requirements(document, _filing(payload)):
@@ -90,10 +94,15 @@ def _plan(
 
 
 def check_requirements(
-    *, session: Session, payload: DeclarationIn, at: datetime
+    *,
+    session: Session,
+    payload: DeclarationIn,
+    at: datetime,
+    rule_set: tuple[int, RuleSetDocument] | None = None,
 ) -> RequirementsOut:
-    """The pre-filing check: which inquiries filing now would need, why, and by when."""
-    version, document, planned = _plan(session, payload, at)
+    """The pre-filing check: which inquiries filing now would need, why, and by when — under
+    the active rule set, or under ``rule_set`` (a stored version an administrator previews)."""
+    version, document, planned = _plan(session, payload, at, rule_set)
     agencies = {a.code: a for a in session.scalars(select(Agency))}
     kinds = {t.code: t for t in document.inquiry_types}
     return RequirementsOut(

@@ -14,28 +14,22 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from panjereh.auth.models import Role
-from panjereh.calendars.service import calendar_for
-from panjereh.calendars.service import revision as calendar_revision
 from panjereh.declarations import flows
-from panjereh.declarations.schemas import DeclarationIn, RequiredInquiry, RequirementsOut
+from panjereh.declarations.schemas import DeclarationIn, RequirementsOut
 from panjereh.errors import NotFound
 from panjereh.escalation import policies
 from panjereh.escalation.policy import EscalationPolicy
 from panjereh.idempotency.service import Outcome
-from panjereh.rules import engine
 from panjereh.rules import service as rules
 from panjereh.rules.models import RuleSetRecord
-from panjereh.sla import clock
 from panjereh.web import queries
 from panjereh.web.admin_forms import MAX_DOCUMENT_CHARS, PolicyForm, RuleSetForm
 from panjereh.web.core import SECURITY_HEADERS, Page, PageDep, WebRoute
@@ -192,55 +186,6 @@ async def activate(page: PageDep, version: int) -> Response:
 # -- the preview -------------------------------------------------------------------------------
 
 
-def _filing(payload: DeclarationIn) -> engine.Filing:
-    return engine.Filing(
-        kind=payload.kind,
-        lines=[
-            engine.GoodsLine(n, item.hs_code, item.origin_country, item.value, item.currency)
-            for n, item in enumerate(payload.items, start=1)
-        ],
-    )
-
-
-def preview_under(
-    *, session: Session, record: RuleSetRecord, payload: DeclarationIn, at: datetime
-) -> RequirementsOut:
-    """Which inquiries ``payload`` would get under a stored version (active or not), why,
-    and by when: the engine's requirements, with each agency's calendar for the deadline."""
-    document = rules.document_of(record)
-    kinds = {t.code: t for t in document.inquiry_types}
-    agencies = queries.agencies(session=session)
-    at_revision = calendar_revision(session=session)
-    found = []
-    for req in engine.requirements(document, _filing(payload)):
-        calendar = calendar_for(
-            session=session,
-            agency_code=req.agency_code,
-            province=payload.province,
-            at_revision=at_revision,
-        )
-        started = clock.start(calendar, received_at=at, business_days=req.sla_business_days)
-        agency = agencies.get(req.agency_code)
-        found.append(
-            RequiredInquiry(
-                inquiry_type=req.inquiry_type,
-                inquiry_type_name_en=kinds[req.inquiry_type].name_en,
-                inquiry_type_name_fa=kinds[req.inquiry_type].name_fa,
-                agency_code=req.agency_code,
-                agency_name_en=agency.name_en if agency else req.agency_code,
-                agency_name_fa=agency.name_fa if agency else req.agency_code,
-                rule_codes=req.rule_codes,
-                item_lines=req.item_lines,
-                reason_en=req.reason_en(record.version),
-                reason_fa=req.reason_fa(record.version),
-                sla_business_days=req.sla_business_days,
-                due_at=started.due_at,
-                calendar_version=calendar.version,
-            )
-        )
-    return RequirementsOut(rule_set_version=record.version, checked_at=at, inquiries=found)
-
-
 def _render_preview(
     page: Page,
     *,
@@ -303,7 +248,12 @@ async def preview(page: PageDep) -> Response:
     if record is None:
         check = flows.check_requirements(session=page.db, payload=payload, at=page.now)
     else:
-        check = preview_under(session=page.db, record=record, payload=payload, at=page.now)
+        check = flows.check_requirements(
+            session=page.db,
+            payload=payload,
+            at=page.now,
+            rule_set=(record.version, rules.document_of(record)),
+        )
     return _render_preview(page, document=document, version=version, errors=[], check=check)
 
 
