@@ -18,3 +18,6 @@ from __future__ import annotations
 
 BENCHMARKS: tuple[str, ...] = ("filing", "clock", "web_queue", "dashboard")
 """Module names of the benchmarks, in the order they run and appear in the doc."""
+
+ON_REQUEST: tuple[str, ...] = ("dashboard",)
+"""Benchmarks too long for a plain run: they run with ``--only NAME``, or short with ``--quick``."""

@@ -354,5 +354,9 @@ def asset(name: str) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    """Add the dashboard pages to an application that has the web pages."""
+    """Add the dashboard pages to an application that has the web pages (once; a second
+    call changes nothing)."""
+    if getattr(app.state, "dashboard_pages_installed", False):
+        return
+    app.state.dashboard_pages_installed = True
     app.include_router(router)

@@ -41,6 +41,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    Engine,
     Row,
     Table,
     bindparam,
@@ -68,6 +69,7 @@ from panjereh.dashboard.models import (
     DashboardReason,
     DashboardRollup,
 )
+from panjereh.dashboard.settings import get_dashboard_settings
 from panjereh.db import is_postgres, transaction
 from panjereh.declarations.models import Declaration, DeclarationItem
 from panjereh.inquiries.models import Inquiry
@@ -1003,12 +1005,12 @@ def _events(session: Session, after: int, limit: int) -> Sequence[Row[Any]]:
     ).all()
 
 
-def project_once(
-    session: Session, *, limit: int = DEFAULT_LIMIT, now: datetime | None = None
-) -> int:
-    """Fold up to ``limit`` new events into the aggregates and move the position past them,
-    in the caller's transaction. Returns how many events it projected (0: up to date, or
-    another projector holds the position right now)."""
+def project_once(session: Session, *, limit: int | None = None, now: datetime | None = None) -> int:
+    """Fold up to ``limit`` new events (default ``PANJEREH_DASHBOARD_PROJECTOR_BATCH``) into
+    the aggregates and move the position past them, in the caller's transaction. Returns how
+    many events it projected (0: up to date, or another projector holds the position now)."""
+    if limit is None:
+        limit = get_dashboard_settings().projector_batch
     position = _position(session)
     if position is None:
         return 0
@@ -1064,7 +1066,24 @@ def rebuild(
             done = project_once(session, limit=limit, now=now)
         total += done
         if done == 0:
-            return total
+            break
+    tidy(factory.kw["bind"])
+    return total
+
+
+def tidy(engine: Engine) -> None:
+    """Reclaim the space of a replay and refresh the planner's statistics of the dashboard's
+    tables: a rebuild inserts and deletes every inquiry's open row once, and on PostgreSQL a
+    bloated ``dashboard_open_inquiries`` with stale statistics turns the overdue count (an
+    index range over the open queue) into a scan of everything the replay ever held."""
+    names = ", ".join(model.__tablename__ for model in DASHBOARD_TABLES)
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f"VACUUM (ANALYZE) {names}")
+    else:
+        with engine.begin() as connection:
+            for model in DASHBOARD_TABLES:
+                connection.exec_driver_sql(f"ANALYZE {model.__tablename__}")
 
 
 def catch_up(factory: sessionmaker[Session], *, limit: int = DEFAULT_LIMIT) -> int:

@@ -267,7 +267,9 @@ def reasons(
     now: NowDep,
     agency: AgencyParam = None,
     period: PeriodParam = "last:90",
-    top: Annotated[int, Query(ge=1, le=100)] = 10,
+    top: Annotated[
+        int | None, Query(ge=1, le=100, description="How many (PANJEREH_DASHBOARD_TOP_REASONS).")
+    ] = None,
     fmt: FormatParam = "json",
 ) -> Any:
     """The most frequent reasons for rejecting (case, numbers and punctuation folded)."""
@@ -275,7 +277,7 @@ def reasons(
         session,
         period=parse_period(period, today=_today(now)),
         agency=_agency(principal, agency),
-        top=top,
+        top=top or get_dashboard_settings().top_reasons,
     )
     return exports.respond(body, body["reasons"], fmt=fmt, name="reasons")
 
