@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
+from panjereh.auth.principal import Principal
 from panjereh.errors import PROBLEM_JSON
-from panjereh.idempotency.service import Outcome
+from panjereh.idempotency.service import Outcome, run_once
 
 # RFC 9457 problem details as Panjereh writes them (inline, so it needs no registered model).
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -39,6 +43,31 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     413: {"description": "The body is larger than the limit", **_PROBLEM},
     422: {"description": "A field is invalid: `errors` names it and why", **_PROBLEM},
 }
+
+
+def respond_once(
+    *,
+    session: Session,
+    principal: Principal,
+    key: str | None,
+    path: str,
+    body: bytes,
+    at: datetime,
+    action: Callable[[], Outcome],
+) -> JSONResponse:
+    """Answer a creating or deciding POST, run at most once per ``Idempotency-Key``."""
+    return outcome_response(
+        run_once(
+            session=session,
+            principal=principal,
+            key=key,
+            method="POST",
+            path=path,
+            body=body,
+            at=at,
+            action=action,
+        )
+    )
 
 
 def outcome_response(outcome: Outcome) -> JSONResponse:

@@ -89,6 +89,44 @@ def _valid_reason(reason: str) -> str:
     return reason
 
 
+def _apply(
+    session: Session,
+    *,
+    principal: Principal,
+    at: datetime,
+    kind: str,
+    data: dict[str, object],
+    since: date,
+    reason: str,
+    province: str | None = None,
+    agency_code: str | None = None,
+    check: tuple[str, str] | None = None,
+) -> int:
+    """What every calendar change does after writing its row: mark cached calendars stale,
+    build the changed calendar once (``check``: the agency to build and the field to blame if
+    the change makes no valid calendar), record the event, move the open deadlines it affects.
+    Returns how many moved."""
+    bump_revision(session=session)
+    if check is not None:
+        agency, field = check
+        try:
+            calendar_for(session=session, agency_code=agency, province=None)
+        except ValueError as error:
+            raise Invalid(str(error), field=field) from None
+    chain.record(session, kind=kind, at=at, actor=principal, data=data)
+    moved = recompute_open_deadlines(
+        session,
+        since=since,
+        province=province,
+        agency_code=agency_code,
+        actor=principal,
+        at=at,
+        reason=reason,
+    )
+    chain.append_pending(session)
+    return moved
+
+
 def add_closure(
     *,
     session: Session,
@@ -115,29 +153,16 @@ def add_closure(
         created_by=principal.username,
     )
     session.add(record)
-    bump_revision(session=session)
-    chain.record(
+    moved = _apply(
         session,
-        kind="calendar.closure_added",
+        principal=principal,
         at=at,
-        actor=principal,
-        data={
-            "start": start.isoformat(),
-            "end": end.isoformat(),
-            "province": province,
-            "reason": record.reason,
-        },
-    )
-    moved = recompute_open_deadlines(
-        session,
+        kind="calendar.closure_added",
+        data=_closure_data(record),
         since=start,
         province=province,
-        agency_code=None,
-        actor=principal,
-        at=at,
         reason=f"closure: {record.reason}",
     )
-    chain.append_pending(session)
     return record, moved
 
 
@@ -148,30 +173,25 @@ def remove_closure(*, session: Session, principal: Principal, closure_id: int, a
     if record is None:
         raise NotFound(f"closure {closure_id} not found")
     session.delete(record)
-    bump_revision(session=session)
-    chain.record(
+    return _apply(
         session,
-        kind="calendar.closure_removed",
+        principal=principal,
         at=at,
-        actor=principal,
-        data={
-            "start": record.start.isoformat(),
-            "end": record.end.isoformat(),
-            "province": record.province,
-            "reason": record.reason,
-        },
-    )
-    moved = recompute_open_deadlines(
-        session,
+        kind="calendar.closure_removed",
+        data=_closure_data(record),
         since=record.start,
         province=record.province,
-        agency_code=None,
-        actor=principal,
-        at=at,
         reason=f"closure withdrawn: {record.reason}",
     )
-    chain.append_pending(session)
-    return moved
+
+
+def _closure_data(record: ClosureRecord) -> dict[str, object]:
+    return {
+        "start": record.start.isoformat(),
+        "end": record.end.isoformat(),
+        "province": record.province,
+        "reason": record.reason,
+    }
 
 
 def add_correction(
@@ -193,33 +213,21 @@ def add_correction(
         created_by=principal.username,
     )
     session.add(record)
-    bump_revision(session=session)
-    try:
-        calendar_for(session=session, agency_code="IRICA", province=None)
-    except ValueError as error:
-        raise Invalid(str(error), field="moved_from") from None
-    chain.record(
+    moved = _apply(
         session,
-        kind="calendar.holiday_corrected",
+        principal=principal,
         at=at,
-        actor=principal,
+        kind="calendar.holiday_corrected",
         data={
             "moved_from": moved_from.isoformat(),
             "moved_to": moved_to.isoformat() if moved_to else None,
             "reason": record.reason,
         },
-    )
-    since = min(moved_from, moved_to) if moved_to else moved_from
-    moved = recompute_open_deadlines(
-        session,
-        since=since,
-        province=None,
-        agency_code=None,
-        actor=principal,
-        at=at,
+        since=min(moved_from, moved_to) if moved_to else moved_from,
         reason=f"holiday correction: {record.reason}",
+        # Corrections apply to every calendar; building customs' shows whether one is valid.
+        check=("IRICA", "moved_from"),
     )
-    chain.append_pending(session)
     return record, moved
 
 
@@ -258,16 +266,11 @@ def add_working_week(
         created_by=principal.username,
     )
     session.add(record)
-    bump_revision(session=session)
-    try:
-        calendar_for(session=session, agency_code=agency_code, province=None)
-    except ValueError as error:
-        raise Invalid(str(error), field="effective_from") from None
-    chain.record(
+    moved = _apply(
         session,
-        kind="calendar.working_week_changed",
+        principal=principal,
         at=at,
-        actor=principal,
+        kind="calendar.working_week_changed",
         data={
             "agency": agency_code,
             "effective_from": effective_from.isoformat(),
@@ -276,15 +279,9 @@ def add_working_week(
             "closes": closes.isoformat(),
             "cutoff": cutoff.isoformat(),
         },
-    )
-    moved = recompute_open_deadlines(
-        session,
         since=effective_from,
-        province=None,
         agency_code=agency_code,
-        actor=principal,
-        at=at,
         reason=f"working week of {agency_code} changed",
+        check=(agency_code, "effective_from"),
     )
-    chain.append_pending(session)
     return record, moved

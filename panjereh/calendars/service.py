@@ -35,9 +35,21 @@ CALENDAR_YEARS = range(2020, 2036)
 _cache: dict[tuple[int, str, str | None], BusinessCalendar] = {}
 
 
+_SEEN = "panjereh.calendar_revision"
+
+
 def revision(*, session: Session) -> int:
-    """The current calendar revision (0 before any change)."""
-    return session.scalar(select(CalendarRevision.revision).where(CalendarRevision.id == 1)) or 0
+    """The current calendar revision (0 before any change), read once per transaction: a
+    filing asks for a dozen calendars and the sweep one per inquiry, and none of them should
+    cost a query. A change in this transaction (:func:`bump_revision`) updates what is seen."""
+    transaction = session.get_transaction()
+    seen = session.info.get(_SEEN)
+    if seen is not None and transaction is not None and seen[0] is transaction:
+        current: int = seen[1]
+        return current
+    current = session.scalar(select(CalendarRevision.revision).where(CalendarRevision.id == 1)) or 0
+    session.info[_SEEN] = (session.get_transaction(), current)
+    return current
 
 
 def bump_revision(*, session: Session) -> int:
@@ -48,6 +60,7 @@ def bump_revision(*, session: Session) -> int:
         session.add(current)
     current.revision += 1
     session.flush()
+    session.info[_SEEN] = (session.get_transaction(), current.revision)
     _cache.clear()
     _province_sets.clear()
     return current.revision
@@ -100,16 +113,13 @@ def _provinces_with_closures(session: Session, at_revision: int) -> frozenset[st
 _province_sets: dict[tuple[int, str, str], frozenset[str]] = {}
 
 
-def calendar_for(
-    *, session: Session, agency_code: str, province: str | None, at_revision: int | None = None
-) -> BusinessCalendar:
+def calendar_for(*, session: Session, agency_code: str, province: str | None) -> BusinessCalendar:
     """The calendar an agency's office in ``province`` works by, at the current revision.
 
-    Pass ``at_revision`` (from :func:`revision`) when asking for several calendars in one
-    transaction. A province without closures of its own shares the national calendar, so
-    at most one calendar per agency is built unless provinces close.
+    A province without closures of its own shares the national calendar, so at most one
+    calendar per agency is built unless provinces close.
     """
-    current = revision(session=session) if at_revision is None else at_revision
+    current = revision(session=session)
     if province is not None and province not in _provinces_with_closures(session, current):
         province = None
     key = (current, agency_code, province)

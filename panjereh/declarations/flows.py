@@ -19,7 +19,6 @@ from panjereh.audit import chain
 from panjereh.auth.models import Role
 from panjereh.auth.principal import Principal
 from panjereh.calendars.service import calendar_for
-from panjereh.calendars.service import revision as calendar_revision
 from panjereh.declarations import service
 from panjereh.declarations.models import (
     Declaration,
@@ -79,14 +78,12 @@ def _plan(
     """What filing ``payload`` at ``at`` requires under ``rule_set`` (default: the active one):
     the inquiries, their calendars and clocks."""
     version, document = rule_set or rules.active(session=session)
-    at_revision = calendar_revision(session=session)
     planned = []
     for req in engine.requirements(document, _filing(payload)):
         calendar = calendar_for(
             session=session,
             agency_code=req.agency_code,
             province=payload.province,
-            at_revision=at_revision,
         )
         started = clock.start(calendar, received_at=at, business_days=req.sla_business_days)
         planned.append(_Planned(req, calendar, started))

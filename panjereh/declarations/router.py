@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from panjereh.api.deps import CurrentPrincipal, IdempotencyKey, NowDep, SessionDep
-from panjereh.api.responses import PROBLEMS, outcome_response
+from panjereh.api.responses import PROBLEMS, respond_once
 from panjereh.declarations import flows, service
 from panjereh.declarations.models import DeclarationStatus
 from panjereh.declarations.schemas import (
@@ -19,7 +19,7 @@ from panjereh.declarations.schemas import (
     RequirementsOut,
 )
 from panjereh.errors import Forbidden
-from panjereh.idempotency.service import Outcome, run_once
+from panjereh.idempotency.service import Outcome
 
 router = APIRouter(prefix="/api/v1", tags=["declarations"], responses=PROBLEMS)
 
@@ -52,17 +52,14 @@ def file_declaration(
         )
         return Outcome(201, filed.model_dump(mode="json"))
 
-    return outcome_response(
-        run_once(
-            session=session,
-            principal=principal,
-            key=idempotency_key,
-            method="POST",
-            path="/api/v1/declarations",
-            body=payload.model_dump_json().encode(),
-            at=now,
-            action=action,
-        )
+    return respond_once(
+        session=session,
+        principal=principal,
+        key=idempotency_key,
+        path="/api/v1/declarations",
+        body=payload.model_dump_json().encode(),
+        at=now,
+        action=action,
     )
 
 
@@ -113,15 +110,12 @@ def cancel_declaration(
             200, service.detail(session=session, declaration=declaration).model_dump(mode="json")
         )
 
-    return outcome_response(
-        run_once(
-            session=session,
-            principal=principal,
-            key=idempotency_key,
-            method="POST",
-            path=f"/api/v1/declarations/{declaration_id}/cancel",
-            body=b"",
-            at=now,
-            action=action,
-        )
+    return respond_once(
+        session=session,
+        principal=principal,
+        key=idempotency_key,
+        path=f"/api/v1/declarations/{declaration_id}/cancel",
+        body=b"",
+        at=now,
+        action=action,
     )

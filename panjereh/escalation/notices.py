@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-import jdatetime
-
-from panjereh.formatting import persian_digits
+from panjereh.formatting import datetime_text, persian_digits
 from panjereh.inquiries.models import Inquiry
 from panjereh.notifications.service import Notice
 from panjereh.sla.calendar import TEHRAN
@@ -24,29 +20,14 @@ _TITLES = {
     "repeat": ("Inquiry {id} is still unanswered", "استعلام {id} هنوز بی‌پاسخ است"),
     "manual": ("Inquiry {id} was escalated by hand", "استعلام {id} به‌صورت دستی ارجاع شد"),
     "assigned": ("Inquiry {id} was assigned to you", "استعلام {id} به شما ارجاع شد"),
-    "undeliverable": (
-        "Inquiry {id} could not be delivered to its agency",
-        "استعلام {id} به دستگاه تحویل نشد",
-    ),
 }
-
-
-def tehran_en(instant: datetime) -> str:
-    """An instant as Tehran wall-clock time, Gregorian."""
-    return instant.astimezone(TEHRAN).strftime("%Y-%m-%d %H:%M Tehran")
-
-
-def tehran_fa(instant: datetime) -> str:
-    """An instant as Tehran wall-clock time, Jalali, in Persian digits."""
-    local = jdatetime.datetime.fromgregorian(datetime=instant.astimezone(TEHRAN))
-    text: str = local.strftime("%Y/%m/%d %H:%M")
-    return persian_digits(text) + " به وقت تهران"
 
 
 def escalation_notice(inquiry: Inquiry, step: str, *, reason: str | None = None) -> Notice:
     """The notice sent when a step of an inquiry's ladder fires."""
     title_en, title_fa = _TITLES.get(step, _TITLES["repeat"])
-    due_en, due_fa = tehran_en(inquiry.due_at), tehran_fa(inquiry.due_at)
+    due_en = datetime_text(inquiry.due_at, "en", TEHRAN) + " (Tehran)"
+    due_fa = datetime_text(inquiry.due_at, "fa", TEHRAN) + " به وقت تهران"
     extra_en = f" Reason: {reason}" if reason else ""
     extra_fa = f" دلیل: {reason}" if reason else ""
     return Notice(

@@ -11,14 +11,14 @@ from sqlalchemy.orm import Session
 
 from panjereh.agencies.service import list_inquiry_types
 from panjereh.api.deps import CurrentPrincipal, IdempotencyKey, NowDep, SessionDep
-from panjereh.api.responses import PROBLEMS, outcome_response
+from panjereh.api.responses import PROBLEMS, respond_once
 from panjereh.auth.models import Role
 from panjereh.auth.principal import Principal
 from panjereh.errors import Forbidden, NotFound
 from panjereh.escalation import flows, policies, service
 from panjereh.escalation.policy import EscalationPolicy
 from panjereh.escalation.schemas import AssignIn, ClockOut, EscalateIn, PolicyIn, PolicyOut
-from panjereh.idempotency.service import Outcome, run_once
+from panjereh.idempotency.service import Outcome
 from panjereh.inquiries import service as inquiries
 from panjereh.inquiries.models import Inquiry
 
@@ -51,17 +51,8 @@ def _clock_response(
             service.clock_view(session=session, inquiry=inquiry, now=now).model_dump(mode="json"),
         )
 
-    return outcome_response(
-        run_once(
-            session=session,
-            principal=principal,
-            key=key,
-            method="POST",
-            path=path,
-            body=body,
-            at=now,
-            action=action,
-        )
+    return respond_once(
+        session=session, principal=principal, key=key, path=path, body=body, at=now, action=action
     )
 
 

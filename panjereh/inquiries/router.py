@@ -9,10 +9,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from panjereh.api.deps import CurrentPrincipal, IdempotencyKey, NowDep, SessionDep
-from panjereh.api.responses import PROBLEMS, outcome_response
+from panjereh.api.responses import PROBLEMS, respond_once
 from panjereh.declarations import service as declarations
 from panjereh.declarations.schemas import EventOut, InquirySummary, ItemOut
-from panjereh.idempotency.service import Outcome, run_once
+from panjereh.idempotency.service import Outcome
 from panjereh.inquiries import flows, service
 from panjereh.inquiries.models import Inquiry
 from panjereh.inquiries.schemas import (
@@ -110,17 +110,14 @@ def decide(
         )
         return Outcome(200, decided.model_dump(mode="json"))
 
-    return outcome_response(
-        run_once(
-            session=session,
-            principal=principal,
-            key=idempotency_key,
-            method="POST",
-            path=f"/api/v1/inquiries/{inquiry_id}/decision",
-            body=decision.model_dump_json().encode(),
-            at=now,
-            action=action,
-        )
+    return respond_once(
+        session=session,
+        principal=principal,
+        key=idempotency_key,
+        path=f"/api/v1/inquiries/{inquiry_id}/decision",
+        body=decision.model_dump_json().encode(),
+        at=now,
+        action=action,
     )
 
 
@@ -141,15 +138,12 @@ def reply(
         )
         return Outcome(200, _detail(session, inquiry).model_dump(mode="json"))
 
-    return outcome_response(
-        run_once(
-            session=session,
-            principal=principal,
-            key=idempotency_key,
-            method="POST",
-            path=f"/api/v1/inquiries/{inquiry_id}/reply",
-            body=answer.model_dump_json().encode(),
-            at=now,
-            action=action,
-        )
+    return respond_once(
+        session=session,
+        principal=principal,
+        key=idempotency_key,
+        path=f"/api/v1/inquiries/{inquiry_id}/reply",
+        body=answer.model_dump_json().encode(),
+        at=now,
+        action=action,
     )

@@ -179,11 +179,8 @@ def _render_agencies(
     agencies = queries.agencies(session=page.db)
     today = page.now.astimezone(TEHRAN).date()
     weeks: dict[str, Any] = {}
-    revision = calendars.revision(session=page.db)
     for code in agencies:
-        calendar = calendars.calendar_for(
-            session=page.db, agency_code=code, province=None, at_revision=revision
-        )
+        calendar = calendars.calendar_for(session=page.db, agency_code=code, province=None)
         weeks[code] = calendar.week_on(today)
     changes: dict[str, int] = {}
     for change in calendars.working_weeks(session=page.db):

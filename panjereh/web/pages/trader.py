@@ -277,15 +277,8 @@ async def cancel(page: PageDep, declaration_id: int) -> Response:
         )
         return Outcome(200, {"declaration_id": declaration_id})
 
-    run_once(
-        session=page.db,
-        principal=principal,
-        key=str(posted.get("form_token", "")) or None,
-        method="POST",
-        path=f"/declarations/{declaration_id}/cancel",
-        body=b"",
-        at=page.now,
-        action=action,
+    page.once(
+        principal, posted, path=f"/declarations/{declaration_id}/cancel", body=b"", action=action
     )
     return page.redirect(
         f"/declarations/{declaration_id}", flash=page._("The declaration was cancelled.")
