@@ -27,6 +27,13 @@ calendar_app = typer.Typer(help="Business calendars.", no_args_is_help=True)
 closures_app = typer.Typer(help="Office closures (national or by province).", no_args_is_help=True)
 corrections_app = typer.Typer(help="Corrections of lunar holidays.", no_args_is_help=True)
 dashboard_app = typer.Typer(help="The national dashboard.", no_args_is_help=True)
+agency_app = typer.Typer(
+    help="Agencies' own systems: connections and credentials.", no_args_is_help=True
+)
+credentials_app = typer.Typer(
+    help="Machine credentials of agencies' systems.", no_args_is_help=True
+)
+agency_app.add_typer(credentials_app, name="credentials")
 calendar_app.add_typer(closures_app, name="closures")
 calendar_app.add_typer(corrections_app, name="corrections")
 app.add_typer(db_app, name="db")
@@ -35,6 +42,7 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(audit_app, name="audit")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(dashboard_app, name="dashboard")
+app.add_typer(agency_app, name="agency")
 
 
 def _engine() -> Engine:
@@ -347,3 +355,216 @@ def dashboard_ocel(
     with transaction(make_session_factory(_engine())) as session, file.open("w") as out:
         written = ocel.write(session, out)
     typer.echo(f"wrote {written} characters of OCEL 2.0 to {file}")
+
+
+@agency_app.command("connect")
+def agency_connect(
+    agency: Annotated[str, typer.Argument(help="the agency's code, e.g. IVO")],
+    mode: Annotated[str, typer.Option(help="push (to --url) or pull (it fetches its inbox)")],
+    url: Annotated[str | None, typer.Option(help="push only: the agency's endpoint")] = None,
+) -> None:
+    """Connect an agency's system, or change how it is reached (prints the signing secret
+    the first time only)."""
+    from panjereh.exchange import service
+    from panjereh.exchange.models import Mode
+
+    if mode not in {m.value for m in Mode}:
+        raise _fail("--mode must be push or pull")
+    try:
+        with transaction(make_session_factory(_engine())) as session:
+            connection, secret = service.connect(
+                session=session,
+                principal=SYSTEM,
+                agency_code=agency,
+                mode=Mode(mode),
+                endpoint_url=url,
+                at=SystemClock().now(),
+            )
+            typer.echo(
+                f"{connection.agency_code}: {connection.mode} {connection.endpoint_url or ''}"
+            )
+    except DomainError as error:
+        raise _fail(f"refused: {error.detail}") from None
+    if secret:
+        typer.echo(f"signing secret (shown only now): {secret}")
+
+
+@agency_app.command("rotate-secret")
+def agency_rotate_secret(agency: str) -> None:
+    """Give an agency's connection a new signing secret (the old one stops working)."""
+    from panjereh.exchange import service
+
+    try:
+        with transaction(make_session_factory(_engine())) as session:
+            secret = service.rotate_secret(
+                session=session, principal=SYSTEM, agency_code=agency, at=SystemClock().now()
+            )
+    except DomainError as error:
+        raise _fail(f"refused: {error.detail}") from None
+    typer.echo(f"new signing secret (shown only now): {secret}")
+
+
+@agency_app.command("health")
+def agency_health() -> None:
+    """Delivery health of every connected agency's system."""
+    from panjereh.exchange import service
+
+    with transaction(make_session_factory(_engine())) as session:
+        rows = service.health(session=session, principal=SYSTEM)
+    for h in rows:
+        typer.echo(
+            f"{h.agency_code:8} {h.mode:5} messages {h.messages} delivered {h.delivered} "
+            f"waiting {h.waiting} dead {h.dead} attempts {h.attempts} "
+            f"p50 {h.latency_p50_ms} ms p99 {h.latency_p99_ms} ms"
+            + (f" last error: {h.last_error}" if h.last_error else "")
+        )
+
+
+@agency_app.command("demo-connect")
+def agency_demo_connect(
+    directory: Annotated[
+        Path, typer.Option(help="where to write each simulator's settings")
+    ] = Path("var/agency-sims"),
+    api_url: Annotated[str, typer.Option(help="where the simulators reach Panjereh")] = (
+        "http://127.0.0.1:8000"
+    ),
+) -> None:
+    """Connect a few agencies to simulated systems for the demo (IVO by push, INSO and IFDA
+    by pull), each with a credential; writes the settings ``panjereh agency-sim --config``
+    reads. Run again, it replaces the credentials and keeps the connections."""
+    from panjereh.exchange import credentials, service
+    from panjereh.exchange.models import Mode
+
+    plan = [("IVO", Mode.PUSH, 8101), ("INSO", Mode.PULL, None), ("IFDA", Mode.PULL, None)]
+    directory.mkdir(parents=True, exist_ok=True)
+    now = SystemClock().now()
+    with transaction(make_session_factory(_engine())) as session:
+        for code, mode, port in plan:
+            url = f"http://127.0.0.1:{port}/" if port else None
+            _, secret = service.connect(
+                session=session,
+                principal=SYSTEM,
+                agency_code=code,
+                mode=mode,
+                endpoint_url=url,
+                at=now,
+            )
+            if secret is None:
+                secret = service.rotate_secret(
+                    session=session, principal=SYSTEM, agency_code=code, at=now
+                )
+            for old in credentials.listing(session=session, principal=SYSTEM, agency_code=code):
+                credentials.revoke(session=session, principal=SYSTEM, key_id=old.key_id, at=now)
+            _, key = credentials.create(
+                session=session, principal=SYSTEM, agency_code=code, label="demo simulator", at=now
+            )
+            settings = {
+                "agency": code,
+                "api_url": api_url,
+                "key": key,
+                "signing_secret": secret,
+                "mode": mode.value,
+                "port": port or 0,
+            }
+            path = directory / f"{code}.json"
+            path.write_text(json.dumps(settings, indent=2))
+            path.chmod(0o600)
+            typer.echo(f"{code}: {mode.value}; simulator settings in {path}")
+
+
+@credentials_app.command("create")
+def credentials_create(
+    agency: str,
+    label: Annotated[str, typer.Option(help="what the key is for")] = "",
+) -> None:
+    """Create a machine credential for an agency's system (the key is printed only now)."""
+    from panjereh.exchange import credentials
+
+    try:
+        with transaction(make_session_factory(_engine())) as session:
+            credential, key = credentials.create(
+                session=session,
+                principal=SYSTEM,
+                agency_code=agency,
+                label=label,
+                at=SystemClock().now(),
+            )
+            typer.echo(f"credential {credential.key_id} for {agency}")
+    except DomainError as error:
+        raise _fail(f"refused: {error.detail}") from None
+    typer.echo(f"key (shown only now): {key}")
+
+
+@credentials_app.command("list")
+def credentials_list(agency: Annotated[str | None, typer.Argument()] = None) -> None:
+    """Machine credentials (never their secrets)."""
+    from panjereh.exchange import credentials
+
+    with transaction(make_session_factory(_engine())) as session:
+        for c in credentials.listing(session=session, principal=SYSTEM, agency_code=agency):
+            state = f"revoked {c.revoked_at:%Y-%m-%d %H:%M}" if c.revoked_at else "active"
+            typer.echo(f"{c.key_id}  {c.agency_code:8} {state:24} {c.label}")
+
+
+@credentials_app.command("revoke")
+def credentials_revoke(key_id: str) -> None:
+    """Revoke a machine credential: its next request is refused."""
+    from panjereh.exchange import credentials
+
+    try:
+        with transaction(make_session_factory(_engine())) as session:
+            credentials.revoke(
+                session=session, principal=SYSTEM, key_id=key_id, at=SystemClock().now()
+            )
+    except DomainError as error:
+        raise _fail(f"refused: {error.detail}") from None
+    typer.echo(f"credential {key_id} revoked")
+
+
+@app.command("agency-sim")
+def agency_sim(
+    config: Annotated[Path | None, typer.Option(help="settings file (from demo-connect)")] = None,
+    agency: Annotated[str | None, typer.Option(help="the agency's code")] = None,
+    key: Annotated[str | None, typer.Option(help="its machine key (pjk_...)")] = None,
+    secret: Annotated[str | None, typer.Option(help="its signing secret")] = None,
+    mode: Annotated[str, typer.Option(help="push (listen on --port) or pull")] = "push",
+    api_url: Annotated[str, typer.Option(help="Panjereh's address")] = "http://127.0.0.1:8000",
+    port: Annotated[int, typer.Option(help="push: where to listen on 127.0.0.1")] = 8101,
+    delay_min: Annotated[float, typer.Option(help="fastest answer, seconds")] = 2.0,
+    delay_max: Annotated[float, typer.Option(help="slowest answer, seconds")] = 30.0,
+    approve: Annotated[float, typer.Option(help="share of approvals")] = 0.8,
+    reject: Annotated[float, typer.Option(help="share of rejections")] = 0.05,
+    request_info: Annotated[float, typer.Option(help="share of requests for information")] = 0.15,
+) -> None:
+    """Run a simulated agency system that takes inquiries (push or pull) and answers them."""
+    import logging
+    import signal
+
+    from panjereh.exchange.sim import AgencySim, SimSettings
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if config is not None:
+        settings = SimSettings.from_file(config)
+        settings.delay_min, settings.delay_max = delay_min, delay_max
+    elif agency and key and secret:
+        settings = SimSettings(
+            agency=agency,
+            api_url=api_url,
+            key=key,
+            signing_secret=secret,
+            mode=mode,
+            port=port,
+            delay_min=delay_min,
+            delay_max=delay_max,
+            approve=approve,
+            reject=reject,
+            request_info=request_info,
+        )
+    else:
+        raise _fail("give --config, or --agency, --key and --secret")
+    if settings.delay_min > settings.delay_max or min(approve, reject, request_info) < 0:
+        raise _fail("delays must satisfy min <= max and shares must not be negative")
+    sim = AgencySim(settings)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: sim.stop.set())
+    sim.run()

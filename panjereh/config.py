@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(default=0.5, gt=0, le=60)
     worker_batch: int = Field(default=200, ge=1, le=10_000)
     job_lease_seconds: float = Field(default=60.0, gt=0)
+    # How many pushes to agencies' systems one worker keeps in flight at once.
+    push_concurrency: int = Field(default=16, ge=1, le=256)
 
     @model_validator(mode="after")
     def _refuse_unsafe_secret(self) -> Settings:

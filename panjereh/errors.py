@@ -6,6 +6,7 @@ errors and HTTP errors into problem documents that name the field and the reason
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -14,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm.exc import StaleDataError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -112,13 +114,26 @@ def _clean_reason(message: str) -> str:
     return message.removeprefix("Value error, ")
 
 
-def install(app: FastAPI) -> None:
-    """Register the problem+json handlers on ``app``."""
+RefusalHook = Callable[[Request, int, str, str], None]
+
+
+async def _noted(request: Request, response: JSONResponse, slug: str, detail: str) -> JSONResponse:
+    """Hand a refused machine request to the application's refusal hook (the security log)."""
+    hook: RefusalHook | None = getattr(request.app.state, "on_refusal", None)
+    if hook is not None and getattr(request.state, "machine", None) is not None:
+        await run_in_threadpool(hook, request, response.status_code, slug, detail)
+    return response
+
+
+def install(app: FastAPI, *, on_refusal: RefusalHook | None = None) -> None:
+    """Register the problem+json handlers on ``app``; ``on_refusal`` hears of every request
+    refused that was made with a machine credential (marked on ``request.state.machine``)."""
+    app.state.on_refusal = on_refusal
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return problem(
+        response = problem(
             exc.status,
             slug=exc.slug,
             detail=exc.detail,
@@ -126,6 +141,7 @@ def install(app: FastAPI) -> None:
             instance=request.url.path,
             headers=headers,
         )
+        return await _noted(request, response, exc.slug, exc.detail)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -134,9 +150,10 @@ def install(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         detail = "; ".join(f"{e.field}: {e.reason}" for e in errors[:5]) or "invalid request"
-        return problem(
+        response = problem(
             422, slug="validation", detail=detail, errors=errors, instance=request.url.path
         )
+        return await _noted(request, response, "validation", detail)
 
     @app.exception_handler(StaleDataError)
     async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
@@ -150,10 +167,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(
+        slug = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "-")
+        response = problem(
             exc.status_code,
-            slug=HTTPStatus(exc.status_code).phrase.lower().replace(" ", "-"),
+            slug=slug,
             detail=str(exc.detail),
             instance=request.url.path,
             headers=dict(exc.headers) if exc.headers else None,
         )
+        return await _noted(request, response, slug, str(exc.detail))

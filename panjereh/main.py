@@ -19,6 +19,8 @@ from panjereh.dashboard.router import router as dashboard_router
 from panjereh.db import make_engine, make_session_factory
 from panjereh.declarations.router import router as declarations_router
 from panjereh.escalation.router import router as escalation_router
+from panjereh.exchange import security
+from panjereh.exchange.router import router as exchange_router
 from panjereh.inquiries.router import router as inquiries_router
 from panjereh.notifications.router import router as notifications_router
 from panjereh.reports.router import router as reports_router
@@ -83,7 +85,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.clock = clock or SystemClock()
-    errors.install(app)
+    errors.install(app, on_refusal=security.record_refusal)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for router in (
         auth_router,
@@ -94,6 +96,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         calendars_router,
         reports_router,
         dashboard_router,
+        exchange_router,
         reference_router,
     ):
         app.include_router(router)

@@ -13,6 +13,12 @@ from panjereh.dashboard.models import DashboardPosition  # noqa: F401 - register
 from panjereh.db import Base
 from panjereh.declarations.models import Declaration, DeclarationItem
 from panjereh.escalation.models import EscalationFiring, EscalationPolicyRecord
+from panjereh.exchange.models import (
+    AgencyConnection,
+    AgencyMessage,
+    MachineCredential,
+    SecurityEvent,
+)
 from panjereh.idempotency.models import IdempotencyRecord
 from panjereh.inquiries.models import Inquiry
 from panjereh.jobs.models import Job
@@ -23,6 +29,8 @@ metadata = Base.metadata
 
 __all__ = [
     "Agency",
+    "AgencyConnection",
+    "AgencyMessage",
     "CalendarRevision",
     "ChainHead",
     "ClosureRecord",
@@ -36,8 +44,10 @@ __all__ = [
     "Inquiry",
     "InquiryType",
     "Job",
+    "MachineCredential",
     "Notification",
     "RuleSetRecord",
+    "SecurityEvent",
     "User",
     "WebhookSubscription",
     "WorkingWeekRecord",

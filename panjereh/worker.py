@@ -13,10 +13,12 @@ import logging
 import os
 import socket
 import threading
-import time
+from collections import defaultdict
 from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from panjereh.clock import Clock
@@ -25,9 +27,9 @@ from panjereh.dashboard import projector
 from panjereh.db import transaction
 from panjereh.escalation import sweep
 from panjereh.jobs import queue
+from panjereh.jobs.channel import Attempt, Channel
 from panjereh.jobs.models import Job, JobState
-from panjereh.notifications.channels import Channel, DeliveryError
-from panjereh.notifications.service import report_dead_job
+from panjereh.testing import crashpoint
 
 log = logging.getLogger("panjereh.worker")
 
@@ -56,46 +58,75 @@ class Worker:
             return sweep.sweep(session, now=self.clock.now(), limit=self.batch)
 
     def deliver_once(self) -> int:
-        """Run a batch of due jobs; returns how many it ran."""
-        with transaction(self.factory) as session:
-            claimed = [
-                (j.id, j.kind, dict(j.payload))
-                for j in queue.claim(
-                    session,
-                    worker=self.name,
-                    now=self.clock.now(),
-                    limit=self.batch,
-                    lease=self.lease,
-                    kinds=tuple(self.channels),
-                )
-            ]
-        for job_id, kind, payload in claimed:
-            self._run(job_id, kind, payload)
-        return len(claimed)
+        """Run a batch of due jobs; returns how many it ran.
 
-    def _run(self, job_id: int, kind: str, payload: dict[str, object]) -> None:
-        started = time.perf_counter()
-        error: str | None = None
-        try:
-            self.channels[kind].send(payload, now=self.clock.now())
-        except DeliveryError as failure:
-            error = str(failure)
-        except Exception as failure:
-            log.exception("job %s (%s) failed", job_id, kind)
-            error = f"{type(failure).__name__}: {failure}"
-        latency = int((time.perf_counter() - started) * 1000)
+        Three steps, each safe to die after: lease the jobs (one transaction), send them
+        outside any transaction (a channel may send a batch at once), record every attempt
+        (one transaction). A job whose worker died is leased again when its lease runs out.
+        """
+        now = self.clock.now()
+        batches: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
         with transaction(self.factory) as session:
-            job = session.get(Job, job_id, with_for_update=True)
-            if job is None or job.state != JobState.LEASED.value or job.lease_owner != self.name:
-                return  # our lease ran out and another worker took the job over
-            now = self.clock.now()
-            if error is None:
-                queue.complete(job, now=now, latency_ms=latency)
-            elif queue.fail(job, now=now, error=error, latency_ms=latency):
-                log.error(
-                    "job %s (%s) is dead after %s attempts: %s", job_id, kind, job.attempts, error
+            for job in queue.claim(
+                session,
+                worker=self.name,
+                now=now,
+                limit=self.batch,
+                lease=self.lease,
+                kinds=tuple(self.channels),
+            ):
+                batches[job.kind].append((job.id, dict(job.payload)))
+            for kind, jobs in batches.items():
+                self.channels[kind].claimed(session, [p for _, p in jobs], now=now)
+        crashpoint("delivery.claimed")
+        attempts = {
+            kind: self.channels[kind].send_many([p for _, p in jobs], now=now)
+            for kind, jobs in batches.items()
+        }
+        crashpoint("delivery.sent")
+        if batches:
+            self._record(batches, attempts)
+        return sum(len(jobs) for jobs in batches.values())
+
+    def _record(
+        self,
+        batches: Mapping[str, list[tuple[int, dict[str, Any]]]],
+        attempts: Mapping[str, list[Attempt]],
+    ) -> None:
+        with transaction(self.factory) as session:
+            ids = [job_id for jobs in batches.values() for job_id, _ in jobs]
+            jobs = {
+                j.id: j
+                for j in session.scalars(
+                    select(Job).where(Job.id.in_(ids)).order_by(Job.id).with_for_update()
                 )
-                report_dead_job(session, job, now=now)
+            }
+            now = self.clock.now()
+            for kind, batch in batches.items():
+                channel = self.channels[kind]
+                results = []
+                for (job_id, payload), attempt in zip(batch, attempts[kind], strict=True):
+                    job = jobs.get(job_id)
+                    if job is None or job.state != JobState.LEASED or job.lease_owner != self.name:
+                        continue  # our lease ran out and another worker took the job over
+                    dead = False
+                    if attempt.error is None:
+                        queue.complete(job, now=now, latency_ms=attempt.latency_ms)
+                    else:
+                        dead = queue.fail(
+                            job, now=now, error=attempt.error, latency_ms=attempt.latency_ms
+                        )
+                    results.append((payload, attempt, dead))
+                    if dead:
+                        log.error(
+                            "job %s (%s) is dead after %s attempts: %s",
+                            job_id,
+                            kind,
+                            job.attempts,
+                            attempt.error,
+                        )
+                        channel.dead(session, job, now=now)
+                channel.finished(session, results, now=now)
 
     def project_once(self) -> int:
         """Fold new events into the dashboard's aggregates; returns how many it folded."""

@@ -15,6 +15,7 @@ from panjereh.auth.principal import Principal
 from panjereh.clock import Clock
 from panjereh.config import Settings
 from panjereh.errors import Unauthorized
+from panjereh.exchange import credentials
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -41,18 +42,33 @@ def get_now(request: Request) -> datetime:
     return clock.now()
 
 
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
 def get_principal(
+    request: Request,
     token: Annotated[str | None, Depends(oauth2)],
     settings: Annotated[Settings, Depends(get_settings)],
     now: Annotated[datetime, Depends(get_now)],
+    session: SessionDep,
 ) -> Principal:
-    """The signed-in principal; every endpoint but sign-in and health needs one."""
+    """The signed-in principal; every endpoint but sign-in and health needs one.
+
+    A person sends a short-lived JWT from /api/v1/auth/token; an agency's system sends its
+    machine key (``pjk_…``). A request made with a machine key is marked on ``request.state``
+    so that a refusal lands in the security log, whatever refuses it.
+    """
     if not token:
         raise Unauthorized("sign in first: send a bearer token from /api/v1/auth/token")
-    return tokens.read(token, secret=settings.secret_key, now=now)
+    machine_key = credentials.parse(token)
+    if machine_key is None:
+        return tokens.read(token, secret=settings.secret_key, now=now)
+    request.state.machine = {"key_id": machine_key[0][:24], "agency": None}
+    principal = credentials.authenticate(session, *machine_key)
+    request.state.machine["agency"] = principal.agency_code
+    return principal
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
 NowDep = Annotated[datetime, Depends(get_now)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from panjereh.auth.principal import Principal
 from panjereh.errors import PROBLEM_JSON
-from panjereh.idempotency.service import Outcome, run_once
+from panjereh.idempotency.service import IDEMPOTENCY_HEADER, Outcome, run_once
 
 # RFC 9457 problem details as Panjereh writes them (inline, so it needs no registered model).
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -54,13 +54,16 @@ def respond_once(
     body: bytes,
     at: datetime,
     action: Callable[[], Outcome],
+    key_field: str = IDEMPOTENCY_HEADER,
 ) -> JSONResponse:
-    """Answer a creating or deciding POST, run at most once per ``Idempotency-Key``."""
+    """Answer a creating or deciding POST, run at most once per ``Idempotency-Key`` (or per
+    the message id an agency's system sends)."""
     return outcome_response(
         run_once(
             session=session,
             principal=principal,
             key=key,
+            key_field=key_field,
             method="POST",
             path=path,
             body=body,

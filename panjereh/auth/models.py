@@ -19,9 +19,15 @@ class Role(StrEnum):
     AGENCY_HEAD = "agency_head"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    # An agency's own system, signed in with a machine credential (never a password).
+    AGENCY_SYSTEM = "agency_system"
 
 
 AGENCY_ROLES = frozenset({Role.OFFICER, Role.AGENCY_HEAD})
+# Who reads an agency's queue and answers its inquiries: its people and its system.
+ANSWERING_ROLES = AGENCY_ROLES | {Role.AGENCY_SYSTEM}
+# Roles a person can hold (the ones a password signs in to).
+PERSON_ROLES = tuple(r for r in Role if r != Role.AGENCY_SYSTEM)
 
 
 class User(Base):

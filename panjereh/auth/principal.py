@@ -15,6 +15,8 @@ class Principal:
     username: str
     role: Role | None
     agency_code: str | None = None
+    # The machine credential an agency's system acts with (None for people).
+    key_id: str | None = None
 
     @property
     def is_system(self) -> bool:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from panjereh.agencies.models import Agency
 from panjereh.audit import chain
-from panjereh.auth.models import AGENCY_ROLES, Role, User
+from panjereh.auth.models import AGENCY_ROLES, PERSON_ROLES, Role, User
 from panjereh.auth.passwords import hash_password, verify_password
 from panjereh.auth.principal import SYSTEM, Principal
 from panjereh.errors import Conflict, Forbidden, Invalid, NotFound
@@ -43,6 +43,8 @@ def create_user(
         raise Invalid(
             f"the password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
         )
+    if role not in PERSON_ROLES:
+        raise Invalid("an agency's system gets a machine credential, not a password", field="role")
     if role in AGENCY_ROLES:
         if agency_code is None or session.get(Agency, agency_code) is None:
             raise Invalid(f"a {role.value} must belong to a known agency", field="agency")
@@ -79,8 +81,8 @@ def authenticate(*, session: Session, username: str, password: str) -> Principal
     user = session.scalars(select(User).where(User.username == username)).first()
     if not verify_password(user.password_hash if user else None, password):
         return None
-    if user is None or not user.is_active:
-        return None
+    if user is None or not user.is_active or user.role == Role.AGENCY_SYSTEM:
+        return None  # an agency's system signs in with its machine credential only
     return principal_of(user)
 
 

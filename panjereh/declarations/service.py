@@ -19,6 +19,8 @@ from panjereh.declarations.models import (
 )
 from panjereh.declarations.schemas import DeclarationOut, EventOut, InquirySummary, ItemOut
 from panjereh.errors import Conflict, Forbidden, NotFound
+from panjereh.exchange import messages
+from panjereh.exchange.models import MessageKind
 from panjereh.inquiries.models import Inquiry
 from panjereh.inquiries.states import OPEN_STATES, InquiryState, declaration_status
 
@@ -198,17 +200,21 @@ def withdraw_open(
     *, session: Session, declaration_id: int, actor: Principal, at: datetime, reason: str
 ) -> None:
     """Withdraw every still-open inquiry of a declaration that no longer needs answers."""
-    open_rows = session.execute(
-        select(Inquiry.id, Inquiry.state).where(
-            Inquiry.declaration_id == declaration_id,
-            Inquiry.state.in_([s.value for s in OPEN_STATES]),
+    open_rows = (
+        session.execute(
+            select(Inquiry.__table__).where(
+                Inquiry.declaration_id == declaration_id,
+                Inquiry.state.in_([s.value for s in OPEN_STATES]),
+            )
         )
-    ).all()
+        .mappings()
+        .all()
+    )
     if not open_rows:
         return
     session.execute(
         update(Inquiry)
-        .where(Inquiry.id.in_([i for i, _ in open_rows]))
+        .where(Inquiry.id.in_([row["id"] for row in open_rows]))
         .values(
             state=InquiryState.WITHDRAWN.value,
             decided_at=at,
@@ -218,18 +224,25 @@ def withdraw_open(
         )
         .execution_options(synchronize_session=False)
     )
-    for inquiry_id, state in open_rows:
+    for row in open_rows:
         chain.record(
             session,
             kind="inquiry.withdrawn",
             at=at,
             actor=actor,
             declaration_id=declaration_id,
-            inquiry_id=inquiry_id,
-            before=state,
+            inquiry_id=row["id"],
+            before=row["state"],
             after=InquiryState.WITHDRAWN.value,
             data={"reason": reason},
         )
+    messages.tell(
+        session,
+        [{**row, "state": InquiryState.WITHDRAWN.value} for row in open_rows],
+        MessageKind.INQUIRY_WITHDRAWN,
+        at=at,
+        extra={"withdrawn": {"reason": reason, "withdrawn_at": at.isoformat()}},
+    )
 
 
 def detail(*, session: Session, declaration: Declaration) -> DeclarationOut:

@@ -20,6 +20,10 @@ _TITLES = {
     "repeat": ("Inquiry {id} is still unanswered", "استعلام {id} هنوز بی‌پاسخ است"),
     "manual": ("Inquiry {id} was escalated by hand", "استعلام {id} به‌صورت دستی ارجاع شد"),
     "assigned": ("Inquiry {id} was assigned to you", "استعلام {id} به شما ارجاع شد"),
+    "undeliverable": (
+        "Inquiry {id} could not be delivered to the agency's system",
+        "استعلام {id} به سامانه دستگاه تحویل نشد",
+    ),
 }
 
 

@@ -35,6 +35,8 @@ from panjereh.declarations.models import Declaration
 from panjereh.escalation.ladder import Rung, due_rungs, next_rung_at
 from panjereh.escalation.models import EscalationFiring
 from panjereh.escalation.notices import escalation_notice
+from panjereh.exchange import messages
+from panjereh.exchange.models import MessageKind
 from panjereh.inquiries import clock as inquiry_clock
 from panjereh.inquiries.models import Inquiry
 from panjereh.inquiries.states import Action, InquiryState, next_state
@@ -161,6 +163,13 @@ def _lapse(session: Session, inquiry: Inquiry, now: datetime) -> None:
             "reason": "the trader did not answer the request for information by "
             f"{inquiry.info_request and inquiry.info_request.get('trader_due_at')}"
         },
+    )
+    messages.tell(
+        session,
+        [messages.row_of(inquiry)],
+        MessageKind.INQUIRY_LAPSED,
+        at=now,
+        extra={"lapsed": {"reason": "the trader did not answer the request for information"}},
     )
     declarations.apply_fan_in(
         session=session,

@@ -19,10 +19,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from panjereh.auth.principal import Principal
-from panjereh.errors import Invalid
+from panjereh.errors import Conflict, Invalid
 from panjereh.idempotency.models import IdempotencyRecord
+from panjereh.testing import crashpoint
 
 MAX_KEY_LENGTH = 200
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,13 +48,13 @@ def _stored(session: Session, user_id: int, key: str) -> IdempotencyRecord | Non
     ).first()
 
 
-def _replay(record: IdempotencyRecord, fingerprint: str) -> Outcome:
+def _replay(record: IdempotencyRecord, fingerprint: str, key_field: str) -> Outcome:
     if record.request_hash != fingerprint:
-        raise Invalid(
-            "this Idempotency-Key was already used for a different request",
-            field="Idempotency-Key",
-            slug="idempotency-key-reused",
-        )
+        detail = f"this {key_field} was already used for a different request"
+        if key_field == IDEMPOTENCY_HEADER:
+            raise Invalid(detail, field=key_field, slug="idempotency-key-reused")
+        # A message id an agency's system reuses for another message: a replay, not a typo.
+        raise Conflict(detail, field=key_field, slug="message-id-reused")
     return Outcome(record.status_code, json.loads(record.response_body), replayed=True)
 
 
@@ -66,18 +68,20 @@ def run_once(
     body: bytes,
     at: datetime,
     action: Callable[[], Outcome],
+    key_field: str = IDEMPOTENCY_HEADER,
 ) -> Outcome:
     """Run ``action`` and commit, unless ``key`` already has a stored answer to return."""
     if key is None or principal.id is None:
         outcome = action()
+        crashpoint("request.before_commit")
         session.commit()
         return outcome
     if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isascii():
-        raise Invalid(f"must be 1 to {MAX_KEY_LENGTH} ASCII characters", field="Idempotency-Key")
+        raise Invalid(f"must be 1 to {MAX_KEY_LENGTH} ASCII characters", field=key_field)
     fingerprint = _fingerprint(method, path, body)
     existing = _stored(session, principal.id, key)
     if existing is not None:
-        return _replay(existing, fingerprint)
+        return _replay(existing, fingerprint, key_field)
     outcome = action()
     session.add(
         IdempotencyRecord(
@@ -91,6 +95,7 @@ def run_once(
             created_at=at,
         )
     )
+    crashpoint("request.before_commit")
     try:
         session.commit()
     except IntegrityError:
@@ -99,5 +104,5 @@ def run_once(
         winner = _stored(session, principal.id, key)
         if winner is None:
             raise
-        return _replay(winner, fingerprint)
+        return _replay(winner, fingerprint, key_field)
     return outcome

@@ -8,14 +8,16 @@ deadline while paused, or nothing once the inquiry is closed).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from panjereh.audit import chain
 from panjereh.audit.models import Event
+from panjereh.auth.principal import SYSTEM
 from panjereh.calendars.service import calendar_for
 from panjereh.escalation import ladder, policies
 from panjereh.escalation.models import EscalationFiring
@@ -149,6 +151,51 @@ def recompute(
     inquiry.due_at = new
     refresh_next_action(session, inquiry, calendar, fired)
     return old, new
+
+
+def receive(session: Session, inquiry_ids: Sequence[int], *, at: datetime) -> int:
+    """The agency's system was first tried at ``at``: that is receipt, so a new inquiry's
+    clock counts from then. A clock that would give the same deadline is left as it is
+    (receipt moved within the same business stretch); otherwise it restarts, and the
+    timeline says why. Returns how many deadlines moved."""
+    inquiries = session.scalars(
+        select(Inquiry).where(
+            Inquiry.id.in_(inquiry_ids),
+            Inquiry.state == InquiryState.AWAITING_ANSWER.value,
+            Inquiry.received_at < at,
+            Inquiry.running_since == Inquiry.received_at,
+        )
+    ).all()
+    moved = 0
+    for inquiry in inquiries:
+        calendar = calendar_of(session, inquiry)
+        started = clock.start(calendar, received_at=at, business_days=inquiry.sla_business_days)
+        if started.due_at == inquiry.due_at:
+            continue
+        old = inquiry.due_at
+        inquiry.received_at = inquiry.running_since = at
+        inquiry.due_at = started.due_at
+        inquiry.budget_minutes = inquiry.remaining_minutes = started.budget_minutes
+        inquiry.calendar_version = calendar.version
+        refresh_next_action(session, inquiry, calendar, fired_steps(session, inquiry.id))
+        chain.record(
+            session,
+            kind="inquiry.deadline_moved",
+            at=at,
+            actor=SYSTEM,
+            declaration_id=inquiry.declaration_id,
+            inquiry_id=inquiry.id,
+            data={
+                "old_due_at": old.isoformat(),
+                "new_due_at": started.due_at.isoformat(),
+                "calendar_version": calendar.version,
+                "reason": "received: first delivery attempt to the agency's system",
+            },
+        )
+        moved += 1
+    if moved:
+        chain.append_pending(session)
+    return moved
 
 
 def stop(inquiry: Inquiry) -> None:

@@ -19,12 +19,14 @@ from sqlalchemy.orm import Session
 
 from panjereh.agencies.models import InquiryType
 from panjereh.audit import chain
-from panjereh.auth.models import AGENCY_ROLES, Role
+from panjereh.auth.models import ANSWERING_ROLES, Role
 from panjereh.auth.principal import Principal
 from panjereh.calendars.service import calendar_for
 from panjereh.declarations import service as declarations
 from panjereh.declarations.models import Declaration
 from panjereh.errors import Conflict, Forbidden, Invalid, NotFound
+from panjereh.exchange import messages
+from panjereh.exchange.models import MessageKind
 from panjereh.inquiries import clock as inquiry_clock
 from panjereh.inquiries import service
 from panjereh.inquiries.models import Inquiry
@@ -136,9 +138,11 @@ def decide(
     inquiry_id: int,
     decision: DecisionIn,
     at: datetime,
+    provenance: dict[str, Any] | None = None,
 ) -> InquiryDecided:
-    """Record an agency's answer to one of its inquiries."""
-    if principal.role not in AGENCY_ROLES:
+    """Record an agency's answer to one of its inquiries (``provenance``: an agency
+    system's message id, signature and key, kept in the event)."""
+    if principal.role not in ANSWERING_ROLES:
         raise Forbidden("only the agency an inquiry is addressed to can decide it")
     action = _ACTIONS[decision.outcome]
     if action != Action.APPROVE and not decision.reason:
@@ -146,7 +150,11 @@ def decide(
             f"a reason is required to {decision.outcome.replace('_', ' ')}", field="reason"
         )
     row, locked = _load_locked(session, inquiry_id)
-    if row is None or row.agency_code != principal.agency_code:
+    if row is None:
+        raise NotFound(f"inquiry {inquiry_id} not found")
+    if row.agency_code != principal.agency_code:
+        if principal.role == Role.AGENCY_SYSTEM:
+            raise Forbidden(f"this credential acts for {principal.agency_code} only")
         raise NotFound(f"inquiry {inquiry_id} not found")
     state, version = row.state, row.version
     before, after = _next(inquiry_id, state, action)
@@ -199,7 +207,10 @@ def decide(
         inquiry_id=inquiry_id,
         before=before.value,
         after=after.value,
-        data={"reason": decision.reason} if decision.reason else {},
+        data={
+            **({"reason": decision.reason} if decision.reason else {}),
+            **({"provenance": provenance} if provenance else {}),
+        },
     )
     status = declarations.apply_fan_in(
         session=session,
@@ -260,6 +271,13 @@ def reply(
             "due_before": old_due.isoformat(),
             "due_after": new_due.isoformat(),
         },
+    )
+    messages.tell(
+        session,
+        [messages.row_of(inquiry)],
+        MessageKind.INQUIRY_REPLIED,
+        at=at,
+        extra={"reply": {"message": answer.message, "replied_at": at.isoformat()}},
     )
     declarations.apply_fan_in(
         session=session,

@@ -12,7 +12,9 @@ from panjereh.api.deps import CurrentPrincipal, IdempotencyKey, NowDep, SessionD
 from panjereh.api.responses import PROBLEMS, respond_once
 from panjereh.declarations import service as declarations
 from panjereh.declarations.schemas import EventOut, InquirySummary, ItemOut
-from panjereh.idempotency.service import Outcome
+from panjereh.exchange.inbound import ProvenanceDep
+from panjereh.exchange.signing import MESSAGE_ID_HEADER
+from panjereh.idempotency.service import IDEMPOTENCY_HEADER, Outcome
 from panjereh.inquiries import flows, service
 from panjereh.inquiries.models import Inquiry
 from panjereh.inquiries.schemas import (
@@ -95,10 +97,15 @@ def decide(
     principal: CurrentPrincipal,
     session: SessionDep,
     now: NowDep,
+    provenance: ProvenanceDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """The agency's answer: approve, reject (reason required) or request information
-    (reason required). A decision on an inquiry that is no longer open is a 409."""
+    (reason required). A decision on an inquiry that is no longer open is a 409.
+
+    An agency's system (machine credential) must also send ``X-Panjereh-Message-Id`` and
+    ``X-Panjereh-Signature`` (see docs/agency-integration.md): the message id makes a repeat
+    return the first result, and both are kept in the event log."""
 
     def action() -> Outcome:
         decided = flows.decide(
@@ -107,13 +114,15 @@ def decide(
             inquiry_id=inquiry_id,
             decision=decision,
             at=now,
+            provenance=provenance.as_data() if provenance else None,
         )
         return Outcome(200, decided.model_dump(mode="json"))
 
     return respond_once(
         session=session,
         principal=principal,
-        key=idempotency_key,
+        key=provenance.message_id if provenance else idempotency_key,
+        key_field=MESSAGE_ID_HEADER if provenance else IDEMPOTENCY_HEADER,
         path=f"/api/v1/inquiries/{inquiry_id}/decision",
         body=decision.model_dump_json().encode(),
         at=now,

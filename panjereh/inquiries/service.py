@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from panjereh.auth.models import AGENCY_ROLES, Role
+from panjereh.auth.models import ANSWERING_ROLES, Role
 from panjereh.auth.principal import Principal
 from panjereh.declarations.models import Declaration
 from panjereh.errors import Forbidden, NotFound
@@ -24,7 +24,7 @@ def get_visible(*, session: Session, principal: Principal, inquiry_id: int) -> I
     inquiry = session.get(Inquiry, inquiry_id)
     if inquiry is None:
         raise NotFound(f"inquiry {inquiry_id} not found")
-    if principal.role in AGENCY_ROLES:
+    if principal.role in ANSWERING_ROLES:
         visible = inquiry.agency_code == principal.agency_code
     elif principal.role == Role.TRADER:
         owner = session.scalar(
@@ -52,7 +52,7 @@ def queue(
     Officers and heads see their own agency's queue; supervisors and administrators may pick an
     agency or see all; traders follow their inquiries through their declarations.
     """
-    if principal.role in AGENCY_ROLES:
+    if principal.role in ANSWERING_ROLES:
         if agency is not None and agency != principal.agency_code:
             raise Forbidden("officers see only their own agency's queue")
         agency = principal.agency_code

@@ -6,15 +6,13 @@ failed job with backoff, and one channel's failure never holds up another's jobs
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import smtplib
 import time
 from collections.abc import Mapping
 from datetime import datetime
 from email.message import EmailMessage
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 from sqlalchemy import select
@@ -22,23 +20,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from panjereh.config import Settings
 from panjereh.db import transaction
+from panjereh.exchange.push import AGENCY_PUSH, AgencyPushChannel
+from panjereh.exchange.signing import SIGNATURE_HEADER, sign
+from panjereh.jobs.channel import Channel, DeliveryError
+from panjereh.jobs.models import Job
 from panjereh.notifications.models import Notification, WebhookSubscription
-from panjereh.notifications.service import EMAIL, INBOX, WEBHOOK
-
-SIGNATURE_HEADER = "X-Panjereh-Signature"
+from panjereh.notifications.service import EMAIL, INBOX, WEBHOOK, report_dead_job
 
 
-class DeliveryError(Exception):
-    """The channel could not deliver; the job is retried."""
+class _NoticeChannel(Channel):
+    def dead(self, session: Session, job: Job, *, now: datetime) -> None:
+        report_dead_job(session, job, now=now)
 
 
-class Channel(Protocol):
-    """Delivers one job's payload, or raises."""
-
-    def send(self, payload: Mapping[str, Any], *, now: datetime) -> None: ...
-
-
-class InboxChannel:
+class InboxChannel(_NoticeChannel):
     """Puts the notice in the user's in-app inbox."""
 
     def __init__(self, factory: sessionmaker[Session]) -> None:
@@ -66,7 +61,7 @@ class InboxChannel:
             )
 
 
-class EmailChannel:
+class EmailChannel(_NoticeChannel):
     """Sends the notice by email through an SMTP server, Persian first, English below."""
 
     def __init__(self, settings: Settings) -> None:
@@ -88,13 +83,7 @@ class EmailChannel:
             raise DeliveryError(f"SMTP {self.host}:{self.port}: {error}") from error
 
 
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """The signature header value: ``t=<unix seconds>,v1=<hex HMAC-SHA256(t.body)>``."""
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"t={timestamp},v1={mac.hexdigest()}"
-
-
-class WebhookChannel:
+class WebhookChannel(_NoticeChannel):
     """POSTs the notice as JSON to a subscriber, signed with the subscription's secret."""
 
     def __init__(self, factory: sessionmaker[Session], settings: Settings) -> None:
@@ -129,4 +118,5 @@ def channels(factory: sessionmaker[Session], settings: Settings) -> dict[str, Ch
         INBOX: InboxChannel(factory),
         EMAIL: EmailChannel(settings),
         WEBHOOK: WebhookChannel(factory, settings),
+        AGENCY_PUSH: AgencyPushChannel(factory, settings),
     }

@@ -21,7 +21,7 @@ import jdatetime
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from panjereh.auth.models import AGENCY_ROLES, Role
+from panjereh.auth.models import AGENCY_ROLES, PERSON_ROLES, Role
 from panjereh.auth.service import MIN_PASSWORD_LENGTH
 from panjereh.errors import DomainError, field_path
 from panjereh.escalation.policy import EscalationPolicy
@@ -256,7 +256,7 @@ class UserForm(AdminForm):
             errors["full_name"] = lang.gettext("At most %(count)s characters.") % {
                 "count": lang.digits(200)
             }
-        role = Role(v["role"]) if v["role"] in set(Role) else None
+        role = Role(v["role"]) if v["role"] in PERSON_ROLES else None
         if role is None:
             errors["role"] = lang.gettext("Choose a role.")
         agency = v["agency"] or None

@@ -68,6 +68,7 @@ EVENTS: dict[str, str] = {
     "escalation.supervisor": N_("Reported to the national supervisor"),
     "escalation.repeat": N_("Still unanswered: reminded again"),
     "escalation.manual": N_("Escalated by hand to the national supervisor"),
+    "escalation.undeliverable": N_("Undeliverable to the agency's system: escalated"),
     "escalation.acknowledged": N_("Escalation acknowledged by the agency"),
 }
 # The default ladder's steps (an administrator may name others; those show their name).

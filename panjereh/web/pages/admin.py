@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from panjereh.auth import service as auth
-from panjereh.auth.models import Role
+from panjereh.auth.models import PERSON_ROLES, Role
 from panjereh.calendars import service as calendars
 from panjereh.errors import DomainError
 from panjereh.idempotency.service import Outcome
@@ -75,7 +75,7 @@ def _render_users(
         pages=max(1, -(-total // USERS_PAGE_SIZE)),
         form=form or UserForm(values={"role": Role.TRADER.value}),
         agencies=queries.agencies(session=page.db),
-        roles=list(Role),
+        roles=list(PERSON_ROLES),
         problem=problem,
     )
 

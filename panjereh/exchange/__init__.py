@@ -1,0 +1,1 @@
+"""The exchange with agencies' own systems: push and pull, machine credentials, signatures."""

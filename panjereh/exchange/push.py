@@ -1,0 +1,228 @@
+"""Pushing messages to agencies' systems: the outbox channel behind ``agency.push`` jobs.
+
+The worker leases a batch of push jobs, this channel POSTs each message to its agency's
+endpoint (several in flight at once, over kept-alive connections), and the worker records
+every attempt in one transaction. Each POST carries the message's id as ``Idempotency-Key``
+and ``X-Panjereh-Message-Id`` (stable across retries, so the agency dedupes on it) and a
+fresh HMAC signature over the timestamp and body. Any 2xx is delivery; anything else, or no
+answer, is retried with backoff; after the last attempt the delivery is dead and the
+inquiry is escalated to the agency head and the national supervisor.
+
+The first attempt is the inquiry's receipt (``ENGINE.md``): the clock counts from it, so an
+agency whose system is down does not stop its own clock, and Panjereh's own outage is not
+charged to the agency.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+import httpx
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from panjereh.audit import chain
+from panjereh.config import Settings
+from panjereh.escalation.ladder import Rung
+from panjereh.escalation.models import EscalationFiring
+from panjereh.escalation.sweep import fire
+from panjereh.exchange.messages import AGENCY_PUSH
+from panjereh.exchange.models import AgencyConnection, AgencyMessage, MessageKind, Mode
+from panjereh.exchange.signing import MESSAGE_ID_HEADER, SIGNATURE_HEADER, sign
+from panjereh.inquiries import clock as inquiry_clock
+from panjereh.inquiries.models import Inquiry
+from panjereh.inquiries.states import OPEN_STATES
+from panjereh.jobs.channel import Attempt, Channel
+from panjereh.jobs.models import Job
+
+__all__ = ["AGENCY_PUSH", "AgencyPushChannel", "encode"]
+
+UNDELIVERABLE = "undeliverable"
+_RECORD = (
+    update(AgencyMessage)
+    .where(AgencyMessage.id == bindparam("row"))
+    .values(
+        attempts=AgencyMessage.attempts + 1,
+        last_error=bindparam("error"),
+        delivered_at=func.coalesce(AgencyMessage.delivered_at, bindparam("delivered")),
+        dead_at=bindparam("dead"),
+    )
+    .execution_options(synchronize_session=False)
+)
+
+
+def encode(body: Mapping[str, Any]) -> bytes:
+    """A message's bytes on the wire (the signature covers exactly these)."""
+    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+class AgencyPushChannel(Channel):
+    """POSTs messages to agencies' endpoints, signed, several at a time."""
+
+    def __init__(self, factory: sessionmaker[Session], settings: Settings) -> None:
+        self.factory = factory
+        self.timeout = settings.channel_timeout_seconds
+        self.concurrency = settings.push_concurrency
+        self._local = threading.local()
+        self._pool: ThreadPoolExecutor | None = None
+
+    def _client(self) -> httpx.Client:
+        # One kept-alive client per sending thread: no connection set-up per message.
+        client: httpx.Client | None = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = httpx.Client(timeout=self.timeout)
+        return client
+
+    def claimed(
+        self, session: Session, payloads: Sequence[Mapping[str, Any]], *, now: datetime
+    ) -> None:
+        """Note each message's first attempt; a new inquiry's clock counts from it."""
+        ids = [p["message"] for p in payloads]
+        first = session.execute(
+            select(AgencyMessage.id, AgencyMessage.kind, AgencyMessage.inquiry_id).where(
+                AgencyMessage.id.in_(ids), AgencyMessage.first_attempt_at.is_(None)
+            )
+        ).all()
+        if not first:
+            return
+        session.execute(
+            update(AgencyMessage)
+            .where(AgencyMessage.id.in_([row.id for row in first]))
+            .values(first_attempt_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        created = [r.inquiry_id for r in first if r.kind == MessageKind.INQUIRY_CREATED]
+        if created:
+            inquiry_clock.receive(session, created, at=now)
+
+    def send_many(self, payloads: Sequence[Mapping[str, Any]], *, now: datetime) -> list[Attempt]:
+        ids = [p["message"] for p in payloads]
+        with self.factory() as session:
+            rows = {
+                r.id: r
+                for r in session.execute(
+                    select(
+                        AgencyMessage.id,
+                        AgencyMessage.message_id,
+                        AgencyMessage.agency_code,
+                        AgencyMessage.body,
+                        AgencyMessage.delivered_at,
+                    ).where(AgencyMessage.id.in_(ids))
+                )
+            }
+            connections = {
+                c.agency_code: c
+                for c in session.scalars(
+                    select(AgencyConnection).where(
+                        AgencyConnection.agency_code.in_({r.agency_code for r in rows.values()})
+                    )
+                )
+            }
+            session.expunge_all()
+
+        def one(row_id: int) -> Attempt:
+            row = rows.get(row_id)
+            connection = connections.get(row.agency_code) if row is not None else None
+            if (
+                row is None
+                or row.delivered_at is not None
+                or connection is None
+                or connection.mode != Mode.PUSH
+                or not connection.endpoint_url
+            ):
+                # Already delivered (pulled and acknowledged), or the agency now pulls: the
+                # message waits in its inbox; nothing to push.
+                return Attempt(None, 0, skipped=True)
+            return self._post(connection, row.message_id, row.body, now)
+
+        if len(ids) == 1 or self.concurrency == 1:
+            return [one(i) for i in ids]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="push")
+        return list(self._pool.map(one, ids))
+
+    def _post(
+        self, connection: AgencyConnection, message_id: str, body: Any, now: datetime
+    ) -> Attempt:
+        content = encode(body)
+        headers = {
+            "Content-Type": "application/json",
+            "Idempotency-Key": message_id,
+            MESSAGE_ID_HEADER: message_id,
+            SIGNATURE_HEADER: sign(connection.signing_secret, int(now.timestamp()), content),
+        }
+        url = connection.endpoint_url or ""
+        started = time.perf_counter()
+        try:
+            response = self._client().post(url, content=content, headers=headers)
+        except httpx.HTTPError as error:
+            return Attempt(f"{url}: {type(error).__name__}: {error}", _since(started))
+        if not response.is_success:
+            return Attempt(
+                f"{url} answered {response.status_code}: {response.text[:200]}", _since(started)
+            )
+        return Attempt(None, _since(started))
+
+    def finished(
+        self,
+        session: Session,
+        results: Sequence[tuple[Mapping[str, Any], Attempt, bool]],
+        *,
+        now: datetime,
+    ) -> None:
+        """Keep the delivery record on each message."""
+        params = [
+            {
+                "row": payload["message"],
+                "error": attempt.error,
+                "delivered": now if attempt.error is None else None,
+                "dead": now if dead else None,
+            }
+            for payload, attempt, dead in results
+            if not attempt.skipped
+        ]
+        if params:
+            session.connection().execute(_RECORD, params)
+
+    def dead(self, session: Session, job: Job, *, now: datetime) -> None:
+        """An undeliverable message never sits quietly: the inquiry is escalated to the
+        agency head and the national supervisor, and the timeline says why."""
+        message = session.get(AgencyMessage, job.payload["message"])
+        if message is None:
+            return
+        inquiry = session.get(Inquiry, message.inquiry_id, with_for_update=True)
+        if inquiry is None:
+            return
+        cycle = 1 + (
+            session.scalar(
+                select(func.count())
+                .select_from(EscalationFiring)
+                .where(
+                    EscalationFiring.inquiry_id == inquiry.id,
+                    EscalationFiring.step == UNDELIVERABLE,
+                )
+            )
+            or 0
+        )
+        top = len(inquiry_clock.policy_of(session, inquiry).steps)
+        fire(
+            session,
+            inquiry,
+            Rung(cycle, UNDELIVERABLE, now, ("agency_head", "supervisor"), False, top),
+            now=now,
+            reason=f"message {message.message_id} ({message.kind}) could not be delivered to "
+            f"the agency's system after {job.attempts} attempts: {job.last_error}",
+        )
+        if inquiry.state in OPEN_STATES:
+            inquiry.escalation_level = max(inquiry.escalation_level, top)
+        chain.append_pending(session)
+
+
+def _since(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)

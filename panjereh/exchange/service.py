@@ -1,0 +1,264 @@
+"""Connecting agencies' systems, their pull inbox, and how delivery to them is going."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from panjereh.agencies.models import Agency
+from panjereh.audit import chain
+from panjereh.auth.models import Role
+from panjereh.auth.principal import Principal
+from panjereh.errors import Forbidden, Invalid, NotFound
+from panjereh.exchange.messages import JOBS, push_job
+from panjereh.exchange.models import AgencyConnection, AgencyMessage, Mode
+from panjereh.jobs.models import Job
+
+HEALTH_SAMPLE = 1000  # latency percentiles over each agency's newest deliveries
+
+
+def _require(principal: Principal, *roles: Role) -> None:
+    if not (principal.is_system or principal.role in roles):
+        raise Forbidden(f"only {' and '.join(f'{r.value}s' for r in roles)} may do this")
+
+
+def connect(
+    *,
+    session: Session,
+    principal: Principal,
+    agency_code: str,
+    mode: Mode,
+    endpoint_url: str | None,
+    at: datetime,
+) -> tuple[AgencyConnection, str | None]:
+    """Connect an agency's system, or change how it is reached. Returns the connection and,
+    the first time, its signing secret (shown only then). An agency that starts taking
+    pushes gets every message it has not yet acknowledged pushed to it."""
+    _require(principal, Role.ADMIN)
+    if session.get(Agency, agency_code) is None:
+        raise Invalid(f"agency {agency_code} does not exist", field="agency_code")
+    if mode == Mode.PUSH:
+        if not endpoint_url or not endpoint_url.startswith(("https://", "http://")):
+            raise Invalid("an agency taking pushes needs an http(s) URL", field="endpoint_url")
+    elif endpoint_url:
+        raise Invalid("an agency that pulls has no endpoint", field="endpoint_url")
+    connection = session.get(AgencyConnection, agency_code, with_for_update=True)
+    secret = None
+    if connection is None:
+        secret = secrets.token_hex(32)
+        connection = AgencyConnection(
+            agency_code=agency_code, signing_secret=secret, created_at=at, mode=mode.value
+        )
+        session.add(connection)
+    before = connection.mode if secret is None else None
+    connection.mode, connection.endpoint_url, connection.updated_at = (
+        mode.value,
+        endpoint_url,
+        at,
+    )
+    session.flush()
+    if mode == Mode.PUSH:
+        _push_waiting(session, agency_code, at)
+    chain.record(
+        session,
+        kind="agency.connected",
+        at=at,
+        actor=principal,
+        before=before,
+        after=mode.value,
+        data={"agency": agency_code, "endpoint_url": endpoint_url},
+    )
+    chain.append_pending(session)
+    return connection, secret
+
+
+def _push_waiting(session: Session, agency_code: str, at: datetime) -> None:
+    waiting = session.execute(
+        select(AgencyMessage.id, AgencyMessage.message_id).where(
+            AgencyMessage.agency_code == agency_code, AgencyMessage.delivered_at.is_(None)
+        )
+    ).all()
+    if not waiting:
+        return
+    queued = set(
+        session.scalars(
+            select(Job.dedupe_key).where(Job.dedupe_key.in_([f"push:{m}" for _, m in waiting]))
+        )
+    )
+    fresh = [push_job(i, m, at) for i, m in waiting if f"push:{m}" not in queued]
+    if fresh:
+        session.execute(JOBS.insert(), fresh)
+
+
+def rotate_secret(*, session: Session, principal: Principal, agency_code: str, at: datetime) -> str:
+    """A new signing secret for the agency (the old one stops working at once)."""
+    _require(principal, Role.ADMIN)
+    connection = session.get(AgencyConnection, agency_code, with_for_update=True)
+    if connection is None:
+        raise NotFound(f"agency {agency_code} has no connected system")
+    connection.signing_secret = secrets.token_hex(32)
+    connection.updated_at = at
+    chain.record(
+        session,
+        kind="agency.secret_rotated",
+        at=at,
+        actor=principal,
+        data={"agency": agency_code},
+    )
+    chain.append_pending(session)
+    return connection.signing_secret
+
+
+def connection_of(session: Session, agency_code: str) -> AgencyConnection | None:
+    """The agency's connection, if its system is connected."""
+    return session.get(AgencyConnection, agency_code)
+
+
+def inbox(
+    *, session: Session, principal: Principal, after: int, limit: int, at: datetime
+) -> Sequence[AgencyMessage]:
+    """The agency's messages not yet acknowledged, oldest first, after the cursor ``after``.
+
+    A message stays in the inbox until acknowledged, so a pull from ``after=0`` always
+    returns everything outstanding, whatever order transactions committed in.
+    """
+    if principal.role != Role.AGENCY_SYSTEM:
+        raise Forbidden("the inbox is for an agency's system (a machine credential)")
+    messages = session.scalars(
+        select(AgencyMessage)
+        .where(
+            AgencyMessage.agency_code == principal.agency_code,
+            AgencyMessage.delivered_at.is_(None),
+            AgencyMessage.id > after,
+        )
+        .order_by(AgencyMessage.id)
+        .limit(limit)
+    ).all()
+    first = [m.id for m in messages if m.first_attempt_at is None]
+    if first:
+        session.execute(
+            update(AgencyMessage)
+            .where(AgencyMessage.id.in_(first))
+            .values(first_attempt_at=at)
+            .execution_options(synchronize_session="fetch")
+        )
+    return messages
+
+
+def acknowledge(
+    *, session: Session, principal: Principal, message_ids: Sequence[str], at: datetime
+) -> int:
+    """Mark the agency's messages delivered; acknowledging twice changes nothing. Returns
+    how many were newly acknowledged; an id that is not the agency's is refused."""
+    if principal.role != Role.AGENCY_SYSTEM:
+        raise Forbidden("acknowledging is for an agency's system (a machine credential)")
+    found = dict(
+        session.execute(
+            select(AgencyMessage.message_id, AgencyMessage.agency_code).where(
+                AgencyMessage.message_id.in_(message_ids)
+            )
+        ).all()
+    )
+    unknown = [m for m in message_ids if found.get(m) != principal.agency_code]
+    if unknown:
+        raise Invalid(
+            f"not messages to {principal.agency_code}: {unknown[:5]}", field="message_ids"
+        )
+    changed = session.execute(
+        update(AgencyMessage)
+        .where(AgencyMessage.message_id.in_(message_ids), AgencyMessage.delivered_at.is_(None))
+        .values(delivered_at=at, attempts=AgencyMessage.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return int(changed.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """How delivery to one agency's system is going."""
+
+    agency_code: str
+    mode: str
+    endpoint_url: str | None
+    messages: int
+    delivered: int
+    waiting: int
+    dead: int
+    attempts: int
+    oldest_waiting_at: datetime | None
+    last_delivered_at: datetime | None
+    last_error: str | None
+    latency_p50_ms: int | None
+    latency_p99_ms: int | None
+
+
+def _percentile(values: Sequence[float], q: float) -> int | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))])
+
+
+def health(*, session: Session, principal: Principal) -> list[Health]:
+    """Per connected agency: messages, delivered, waiting, dead, attempts, the oldest
+    waiting, the last error and commit-to-receipt latency (administrators, supervisors)."""
+    _require(principal, Role.ADMIN, Role.SUPERVISOR)
+    m = AgencyMessage
+    totals = {
+        row.agency_code: row
+        for row in session.execute(
+            select(
+                m.agency_code,
+                func.count().label("messages"),
+                func.count(m.delivered_at).label("delivered"),
+                func.count(m.dead_at).label("dead"),
+                func.coalesce(func.sum(m.attempts), 0).label("attempts"),
+                func.max(m.delivered_at).label("last_delivered_at"),
+            ).group_by(m.agency_code)
+        )
+    }
+    out = []
+    for connection in session.scalars(
+        select(AgencyConnection).order_by(AgencyConnection.agency_code)
+    ):
+        code = connection.agency_code
+        row = totals.get(code)
+        oldest = session.scalar(
+            select(func.min(m.created_at)).where(m.agency_code == code, m.delivered_at.is_(None))
+        )
+        last_error = session.scalar(
+            select(m.last_error)
+            .where(m.agency_code == code, m.last_error.is_not(None), m.delivered_at.is_(None))
+            .order_by(m.id.desc())
+            .limit(1)
+        )
+        recent = session.execute(
+            select(m.created_at, m.delivered_at)
+            .where(m.agency_code == code, m.delivered_at.is_not(None))
+            .order_by(m.id.desc())
+            .limit(HEALTH_SAMPLE)
+        ).all()
+        latencies = [(d - c).total_seconds() * 1000 for c, d in recent if d is not None]
+        out.append(
+            Health(
+                agency_code=code,
+                mode=connection.mode,
+                endpoint_url=connection.endpoint_url,
+                messages=row.messages if row else 0,
+                delivered=row.delivered if row else 0,
+                waiting=(row.messages - row.delivered) if row else 0,
+                dead=row.dead if row else 0,
+                attempts=int(row.attempts) if row else 0,
+                oldest_waiting_at=oldest,
+                last_delivered_at=row.last_delivered_at if row else None,
+                last_error=last_error,
+                latency_p50_ms=_percentile(latencies, 0.5),
+                latency_p99_ms=_percentile(latencies, 0.99),
+            )
+        )
+    return out
