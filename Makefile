@@ -33,12 +33,16 @@ $(WEB_VENDOR): node_modules/.package-lock.json | $(VENV)/.installed
 	$(BIN)/python -m panjereh.web.assets
 assets: $(WEB_VENDOR)
 
-# The worker (clock sweep, notifications) runs beside the server and stops with it.
+# The worker (clock sweep, notifications, pushes to agencies) and three simulated agency
+# systems (IVO by push, INSO and IFDA by pull) run beside the server and stop with it.
+SIMS := var/agency-sims
 demo: install assets
 	$(BIN)/panjereh db upgrade
 	$(BIN)/panjereh demo-data
-	$(BIN)/panjereh worker & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/panjereh agency demo-connect --directory $(SIMS) --api-url http://$(HOST):$(PORT)
+	$(BIN)/panjereh worker & pids=$$!; \
+	for sim in $(SIMS)/*.json; do $(BIN)/panjereh agency-sim --config $$sim & pids="$$pids $$!"; done; \
+	trap 'kill $$pids 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/panjereh serve --host $(HOST) --port $(PORT)
 
 serve: install assets

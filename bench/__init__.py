@@ -16,7 +16,7 @@ uvicorn in a subprocess).
 
 from __future__ import annotations
 
-BENCHMARKS: tuple[str, ...] = ("filing", "clock", "web_queue", "dashboard")
+BENCHMARKS: tuple[str, ...] = ("filing", "clock", "web_queue", "exchange", "dashboard")
 """Module names of the benchmarks, in the order they run and appear in the doc."""
 
 ON_REQUEST: tuple[str, ...] = ("dashboard",)

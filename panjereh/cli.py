@@ -428,6 +428,7 @@ def agency_demo_connect(
     api_url: Annotated[str, typer.Option(help="where the simulators reach Panjereh")] = (
         "http://127.0.0.1:8000"
     ),
+    push_port: Annotated[int, typer.Option(help="where the pushed-to simulator listens")] = 8101,
 ) -> None:
     """Connect a few agencies to simulated systems for the demo (IVO by push, INSO and IFDA
     by pull), each with a credential; writes the settings ``panjereh agency-sim --config``
@@ -435,7 +436,7 @@ def agency_demo_connect(
     from panjereh.exchange import credentials, service
     from panjereh.exchange.models import Mode
 
-    plan = [("IVO", Mode.PUSH, 8101), ("INSO", Mode.PULL, None), ("IFDA", Mode.PULL, None)]
+    plan = [("IVO", Mode.PUSH, push_port), ("INSO", Mode.PULL, None), ("IFDA", Mode.PULL, None)]
     directory.mkdir(parents=True, exist_ok=True)
     now = SystemClock().now()
     with transaction(make_session_factory(_engine())) as session:

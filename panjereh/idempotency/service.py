@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from panjereh.auth.principal import Principal
-from panjereh.errors import Conflict, Invalid
+from panjereh.errors import Conflict, DomainError, Invalid
 from panjereh.idempotency.models import IdempotencyRecord
 from panjereh.testing import crashpoint
 
@@ -82,7 +82,17 @@ def run_once(
     existing = _stored(session, principal.id, key)
     if existing is not None:
         return _replay(existing, fingerprint, key_field)
-    outcome = action()
+    try:
+        outcome = action()
+    except DomainError:
+        # A concurrent request with the same key may have won while this one waited for its
+        # locks, leaving a state this one cannot change again (an inquiry already decided):
+        # answer as the winner did.
+        session.rollback()
+        winner = _stored(session, principal.id, key)
+        if winner is None:
+            raise
+        return _replay(winner, fingerprint, key_field)
     session.add(
         IdempotencyRecord(
             user_id=principal.id,

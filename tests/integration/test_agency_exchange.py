@@ -22,7 +22,8 @@ from panjereh.config import Settings
 from panjereh.escalation.models import EscalationFiring
 from panjereh.exchange.models import AgencyMessage, SecurityEvent
 from panjereh.exchange.push import encode
-from panjereh.exchange.signing import MESSAGE_ID_HEADER, SIGNATURE_HEADER, sign, verify as check
+from panjereh.exchange.signing import MESSAGE_ID_HEADER, SIGNATURE_HEADER, sign
+from panjereh.exchange.signing import verify as check
 from panjereh.exchange.wire import AgencyMessage as WireMessage
 from panjereh.inquiries.models import Inquiry
 from panjereh.jobs.models import Job
@@ -229,9 +230,7 @@ def test_pull_agency_reads_its_inbox_acknowledges_and_answers(
     assert ifda.decide(inquiry_id, {"outcome": "approve"}, "q-2").status_code == 200
 
     # Cancelling the other declaration withdraws its inquiry, and the agency hears of it.
-    cancelled = client.post(
-        f"/api/v1/declarations/{second['id']}/cancel", headers=people["trader"]
-    )
+    cancelled = client.post(f"/api/v1/declarations/{second['id']}/cancel", headers=people["trader"])
     assert cancelled.status_code == 200, cancelled.text
     messages = client.get("/api/v1/agency/inbox", headers=ifda.auth).json()["messages"]
     assert [m["type"] for m in messages] == ["inquiry.replied", "inquiry.withdrawn"]
@@ -284,7 +283,9 @@ def test_bad_machine_requests_are_refused_change_nothing_and_are_logged(
     )
 
     # The same message id for another decision is a replay, not a second answer.
-    assert ivo.decide(ivo_inquiry, {"outcome": "request_info", "reason": "r"}, "m8").status_code == 200
+    assert (
+        ivo.decide(ivo_inquiry, {"outcome": "request_info", "reason": "r"}, "m8").status_code == 200
+    )
     assert refused(ivo.decide(ivo_inquiry, approve, "m8"), 409, MESSAGE_ID_HEADER)
 
     # A revoked key stops at once.
@@ -301,7 +302,20 @@ def test_bad_machine_requests_are_refused_change_nothing_and_are_logged(
         assert ivo_row is not None and ivo_row.state == "info_requested"  # only m8 landed
         assert ifda_row is not None and ifda_row.state == "awaiting_answer"
         logged = s.scalars(select(SecurityEvent).order_by(SecurityEvent.id)).all()
-    assert [e.status for e in logged] == [401, 401, 401, 422, 401, 403, 404, 422, 401, 422, 409, 401]
+    assert [e.status for e in logged] == [
+        401,
+        401,
+        401,
+        422,
+        401,
+        403,
+        404,
+        422,
+        401,
+        422,
+        409,
+        401,
+    ]
     assert logged[0].agency_code == "IVO" and logged[0].key_id == ivo.key.split("_")[1]
     assert logged[1].message_id == "m2"
     assert logged[-1].agency_code is None and logged[-1].kind == "unauthorized"
@@ -409,9 +423,7 @@ def test_connections_and_credentials_are_for_administrators(
     filed = client.post("/api/v1/declarations", json=declaration(MEAT), headers=machine.auth)
     assert filed.status_code == 403
     # Nor can anyone sign in with a password as the agency's system.
-    token = client.post(
-        "/api/v1/auth/token", data={"username": "system@IVO", "password": "!"}
-    )
+    token = client.post("/api/v1/auth/token", data={"username": "system@IVO", "password": "!"})
     assert token.status_code == 401
     listed = client.get("/api/v1/agency-connections/IVO/credentials", headers=admin).json()
     assert len(listed) == 1 and listed[0]["key"] is None  # the key is never shown again
