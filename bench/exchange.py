@@ -90,6 +90,7 @@ def _prepare(url: str, inquiries: int, receiver: str) -> list[tuple[str, int]]:
             username="bench-trader",
             password="bench-password-x",
             role=Role.TRADER,
+            agency_code=None,
             at=now,
         )
         service.connect(
@@ -102,7 +103,7 @@ def _prepare(url: str, inquiries: int, receiver: str) -> list[tuple[str, int]]:
         )
         who = Principal(trader.id, trader.username, Role.TRADER)
     payload = DeclarationIn.model_validate(
-        {"kind": "import", "customs_office": "SHRJ", "province": "IR-23", "items": [ITEM]}
+        {"kind": "import", "customs_office": "SHRJ", "province": "IR-22", "items": [ITEM]}
     )
     with transaction(factory) as s:
         for _ in range(inquiries):

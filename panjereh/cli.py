@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from pydantic import ValidationError
@@ -45,6 +45,10 @@ app.add_typer(dashboard_app, name="dashboard")
 app.add_typer(agency_app, name="agency")
 
 
+# The roles a person can be given (every role but an agency's system: PERSON_ROLES).
+PersonRole = Literal["trader", "officer", "agency_head", "supervisor", "admin"]
+
+
 def _engine() -> Engine:
     settings = get_settings()
     return make_engine(settings.database_url, echo=settings.sql_echo)
@@ -75,7 +79,7 @@ def users_create(
             help="at least 10 characters", prompt=True, hide_input=True, confirmation_prompt=True
         ),
     ],
-    role: Annotated[Role, typer.Option(help="what the user may do")],
+    role: Annotated[PersonRole, typer.Option(help="what the user may do")],
     agency: Annotated[str | None, typer.Option(help="agency code (officer, agency_head)")] = None,
     full_name: Annotated[str, typer.Option(help="display name")] = "",
     email: Annotated[str | None, typer.Option(help="where escalation emails go")] = None,
@@ -89,7 +93,7 @@ def users_create(
                 session=session,
                 username=username,
                 password=password,
-                role=role,
+                role=Role(role),
                 agency_code=agency,
                 at=SystemClock().now(),
                 full_name=full_name,
@@ -528,7 +532,9 @@ def agency_sim(
     agency: Annotated[str | None, typer.Option(help="the agency's code")] = None,
     key: Annotated[str | None, typer.Option(help="its machine key (pjk_...)")] = None,
     secret: Annotated[str | None, typer.Option(help="its signing secret")] = None,
-    mode: Annotated[str, typer.Option(help="push (listen on --port) or pull")] = "push",
+    mode: Annotated[
+        Literal["push", "pull"], typer.Option(help="push (on --port) or pull")
+    ] = "push",
     api_url: Annotated[str, typer.Option(help="Panjereh's address")] = "http://127.0.0.1:8000",
     port: Annotated[int, typer.Option(help="push: where to listen on 127.0.0.1")] = 8101,
     delay_min: Annotated[float, typer.Option(help="fastest answer, seconds")] = 2.0,
@@ -537,7 +543,10 @@ def agency_sim(
     reject: Annotated[float, typer.Option(help="share of rejections")] = 0.05,
     request_info: Annotated[float, typer.Option(help="share of requests for information")] = 0.15,
 ) -> None:
-    """Run a simulated agency system that takes inquiries (push or pull) and answers them."""
+    """Run a simulated agency system that takes inquiries (push or pull) and answers them.
+
+    With --config, the file gives the connection (agency, key, secret, mode, port, api_url);
+    the delays and the mix of answers come from the options either way."""
     import logging
     import signal
 
@@ -547,6 +556,7 @@ def agency_sim(
     if config is not None:
         settings = SimSettings.from_file(config)
         settings.delay_min, settings.delay_max = delay_min, delay_max
+        settings.approve, settings.reject, settings.request_info = approve, reject, request_info
     elif agency and key and secret:
         settings = SimSettings(
             agency=agency,

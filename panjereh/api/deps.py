@@ -60,9 +60,12 @@ def get_principal(
     """
     if not token:
         raise Unauthorized("sign in first: send a bearer token from /api/v1/auth/token")
+    if not token.startswith(credentials.KEY_PREFIX):
+        return tokens.read(token, secret=settings.secret_key, now=now)
     machine_key = credentials.parse(token)
     if machine_key is None:
-        return tokens.read(token, secret=settings.secret_key, now=now)
+        request.state.machine = {"key_id": None, "agency": None}
+        raise Unauthorized("a machine key reads pjk_<key id>_<secret>")
     request.state.machine = {"key_id": machine_key[0][:24], "agency": None}
     principal = credentials.authenticate(session, *machine_key)
     request.state.machine["agency"] = principal.agency_code

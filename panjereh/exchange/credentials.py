@@ -118,7 +118,7 @@ def listing(
 
 
 def parse(token: str) -> tuple[str, str] | None:
-    """The (key id, secret) of a machine key, or None if ``token`` is not one."""
+    """The (key id, secret) of a machine key, or None if ``token`` is not a well-formed one."""
     if not token.startswith(KEY_PREFIX):
         return None
     key_id, _, secret = token[len(KEY_PREFIX) :].partition("_")

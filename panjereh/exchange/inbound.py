@@ -2,8 +2,8 @@
 
 A machine's decision must carry ``X-Panjereh-Message-Id`` (unique per agency: a repeat returns
 the first result, the same id with another body is a 409) and ``X-Panjereh-Signature`` over the
-timestamp and the exact body, with the agency's signing secret. Both are kept in the event
-the decision writes, with the credential's key id: who said what, provably.
+timestamp, the message id and the exact body, with the agency's signing secret. Both are kept in
+the event the decision writes, with the credential's key id: who said what, provably.
 """
 
 from __future__ import annotations
@@ -61,7 +61,13 @@ async def machine_provenance(
         )
     header = request.headers.get(SIGNATURE_HEADER)
     try:
-        verify(connection.signing_secret, header, await request.body(), now=now.timestamp())
+        verify(
+            connection.signing_secret,
+            header,
+            await request.body(),
+            now=now.timestamp(),
+            message_id=message_id,
+        )
     except BadSignature as bad:
         raise Unauthorized(str(bad), field=SIGNATURE_HEADER, slug="bad-signature") from None
     assert header is not None

@@ -22,8 +22,8 @@ from panjereh.exchange.models import AgencyConnection, AgencyMessage, MessageKin
 from panjereh.jobs.models import Job, JobState
 
 AGENCY_PUSH = "agency.push"
-# Pushes are retried for longer than notices (about 6 hours with the backoff's cap) before
-# the delivery is declared dead and escalated.
+# Pushes are retried for longer than notices (about five hours with the backoff's cap, 2.5 to
+# 7.5 with its jitter) before the delivery is declared dead and escalated.
 PUSH_ATTEMPTS = 20
 MESSAGES: Table = AgencyMessage.__table__  # type: ignore[assignment]
 JOBS: Table = Job.__table__  # type: ignore[assignment]

@@ -155,7 +155,9 @@ class AgencyPushChannel(Channel):
             "Content-Type": "application/json",
             "Idempotency-Key": message_id,
             MESSAGE_ID_HEADER: message_id,
-            SIGNATURE_HEADER: sign(connection.signing_secret, int(now.timestamp()), content),
+            SIGNATURE_HEADER: sign(
+                connection.signing_secret, int(now.timestamp()), content, message_id
+            ),
         }
         url = connection.endpoint_url or ""
         started = time.perf_counter()

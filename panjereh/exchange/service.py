@@ -17,7 +17,7 @@ from panjereh.auth.principal import Principal
 from panjereh.errors import Forbidden, Invalid, NotFound
 from panjereh.exchange.messages import JOBS, push_job
 from panjereh.exchange.models import AgencyConnection, AgencyMessage, Mode
-from panjereh.jobs.models import Job
+from panjereh.jobs.models import Job, JobState
 
 HEALTH_SAMPLE = 1000  # latency percentiles over each agency's newest deliveries
 
@@ -78,6 +78,8 @@ def connect(
 
 
 def _push_waiting(session: Session, agency_code: str, at: datetime) -> None:
+    """Queue a push for every message the agency has not taken in; a push that was given up
+    (dead) starts over, since (re)connecting is how an administrator says the endpoint works."""
     waiting = session.execute(
         select(AgencyMessage.id, AgencyMessage.message_id).where(
             AgencyMessage.agency_code == agency_code, AgencyMessage.delivered_at.is_(None)
@@ -85,14 +87,27 @@ def _push_waiting(session: Session, agency_code: str, at: datetime) -> None:
     ).all()
     if not waiting:
         return
-    queued = set(
-        session.scalars(
-            select(Job.dedupe_key).where(Job.dedupe_key.in_([f"push:{m}" for _, m in waiting]))
-        )
+    keys = {f"push:{m}": (i, m) for i, m in waiting}
+    queued = dict(
+        session.execute(select(Job.dedupe_key, Job.state).where(Job.dedupe_key.in_(keys))).all()
     )
-    fresh = [push_job(i, m, at) for i, m in waiting if f"push:{m}" not in queued]
+    fresh = [push_job(i, m, at) for key, (i, m) in keys.items() if key not in queued]
     if fresh:
         session.execute(JOBS.insert(), fresh)
+    dead = [key for key, state in queued.items() if state == JobState.DEAD]
+    if dead:
+        session.execute(
+            update(Job)
+            .where(Job.dedupe_key.in_(dead))
+            .values(state=JobState.PENDING.value, attempts=0, next_attempt_at=at, finished_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            update(AgencyMessage)
+            .where(AgencyMessage.id.in_([keys[k][0] for k in dead]))
+            .values(dead_at=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def rotate_secret(*, session: Session, principal: Principal, agency_code: str, at: datetime) -> str:
@@ -139,8 +154,12 @@ def inbox(
         .order_by(AgencyMessage.id)
         .limit(limit)
     ).all()
+    # For an agency that pulls, receipt is when a message becomes available (its clock does
+    # not wait for it to look); the first read is kept as its delivery record. For one that
+    # takes pushes, the first push attempt is receipt, and records it.
+    connection = session.get(AgencyConnection, principal.agency_code)
     first = [m.id for m in messages if m.first_attempt_at is None]
-    if first:
+    if first and (connection is None or connection.mode == Mode.PULL):
         session.execute(
             update(AgencyMessage)
             .where(AgencyMessage.id.in_(first))

@@ -151,7 +151,9 @@ class AgencySim:
             headers = {
                 "Content-Type": "application/json",
                 MESSAGE_ID_HEADER: message_id,
-                SIGNATURE_HEADER: sign(self.settings.signing_secret, int(time.time()), content),
+                SIGNATURE_HEADER: sign(
+                    self.settings.signing_secret, int(time.time()), content, message_id
+                ),
             }
             try:
                 response = self.http.post(
@@ -219,6 +221,7 @@ class AgencySim:
                         self.headers.get(SIGNATURE_HEADER),
                         content,
                         now=time.time(),
+                        message_id=self.headers.get(MESSAGE_ID_HEADER, ""),
                     )
                     body = json.loads(content)
                 except (BadSignature, ValueError) as bad:

@@ -82,13 +82,16 @@ class Machine:
         stamp: int | None = None,
         sent: bytes | None = None,
         signed: bool = True,
+        signed_as: str | None = None,
     ) -> Any:
         """Sign ``body``'s bytes and send them (or, tampered in transit, ``sent``)."""
         content = encode(body)
         headers = {**self.auth, "Content-Type": "application/json", MESSAGE_ID_HEADER: message_id}
         if signed:
             when = stamp if stamp is not None else int(self.clock.now().timestamp())
-            headers[SIGNATURE_HEADER] = sign(secret or self.secret, when, content)
+            headers[SIGNATURE_HEADER] = sign(
+                secret or self.secret, when, content, signed_as or message_id
+            )
         content = sent if sent is not None else content
         return self.client.post(
             f"/api/v1/inquiries/{inquiry_id}/decision", content=content, headers=headers
@@ -150,7 +153,9 @@ def test_push_agency_receives_signed_inquiries_and_answers_as_a_machine(
     [got] = agency.received
     # Signed over the timestamp and the exact bytes, with the agency's secret; the message id
     # is the idempotency key; the body is the documented schema.
-    check(ivo.secret, got.signature, got.raw, now=clock.now().timestamp())
+    check(
+        ivo.secret, got.signature, got.raw, now=clock.now().timestamp(), message_id=got.message_id
+    )
     assert got.idempotency_key == got.message_id == got.body["message_id"]
     message = WireMessage.model_validate(got.body)
     assert message.type == "inquiry.created"
@@ -271,6 +276,8 @@ def test_bad_machine_requests_are_refused_change_nothing_and_are_logged(
     assert refused(ivo.decide(ivo_inquiry, approve, ""), 422, MESSAGE_ID_HEADER)
     tampered = ivo.decide(ivo_inquiry, approve, "m4", sent=b'{"outcome":"reject","reason":"x"}')
     assert refused(tampered, 401)
+    # A captured signed decision sent again under another message id.
+    assert refused(ivo.decide(ivo_inquiry, approve, "m4b", signed_as="m4a"), 401)
     assert refused(ivo.decide(ifda_inquiry, approve, "m5"), 403)  # another agency's inquiry
     assert refused(ivo.decide(999_999, approve, "m6"), 404)
     assert refused(ivo.decide(ivo_inquiry, {"outcome": "maybe"}, "m7"), 422, "outcome")
@@ -302,20 +309,8 @@ def test_bad_machine_requests_are_refused_change_nothing_and_are_logged(
         assert ivo_row is not None and ivo_row.state == "info_requested"  # only m8 landed
         assert ifda_row is not None and ifda_row.state == "awaiting_answer"
         logged = s.scalars(select(SecurityEvent).order_by(SecurityEvent.id)).all()
-    assert [e.status for e in logged] == [
-        401,
-        401,
-        401,
-        422,
-        401,
-        403,
-        404,
-        422,
-        401,
-        422,
-        409,
-        401,
-    ]
+    statuses = [401, 401, 401, 422, 401, 401, 403, 404, 422, 401, 422, 409, 401]
+    assert [e.status for e in logged] == statuses
     assert logged[0].agency_code == "IVO" and logged[0].key_id == ivo.key.split("_")[1]
     assert logged[1].message_id == "m2"
     assert logged[-1].agency_code is None and logged[-1].kind == "unauthorized"
@@ -359,6 +354,20 @@ def test_an_undeliverable_inquiry_is_escalated_never_dropped(
     assert len(agency.received) == 20 and len(agency.unique()) == 1  # one message, retried
     health = client.get("/api/v1/agency-connections", headers=login("admin")).json()
     assert health[0]["dead"] == 1 and "500" in health[0]["last_error"]
+
+    # The agency mends its endpoint; connecting it again sends what was given up on.
+    agency.statuses = []
+    again = client.put(
+        "/api/v1/agency-connections/IVO",
+        json={"mode": "push", "endpoint_url": agency.url},
+        headers=login("admin"),
+    )
+    assert again.status_code == 200
+    assert worker.deliver_once() == 1
+    with session_factory() as s:
+        message = s.scalars(select(AgencyMessage)).one()
+        assert message.delivered_at is not None and message.dead_at is None
+    assert len(agency.received) == 21 and len(agency.unique()) == 1
 
 
 def test_receipt_is_the_first_delivery_attempt(

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from panjereh.auth.models import Role
-from panjereh.cli import app
+from panjereh.auth.models import PERSON_ROLES, Role
+from panjereh.cli import PersonRole, app
 from panjereh.config import get_settings
 from panjereh.rules.service import default_document
 from tests.conftest import declaration, item
@@ -26,6 +27,15 @@ def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+def test_the_cli_offers_every_role_a_person_can_hold() -> None:
+    assert get_args(PersonRole) == tuple(r.value for r in PERSON_ROLES)
+    refused = runner.invoke(
+        app,
+        ["users", "create", "--username", "x1", "--password", "p" * 12, "--role", "agency_system"],
+    )
+    assert refused.exit_code == 2 and "agency_system" in refused.output
 
 
 def test_users_create_and_sign_in(cli_env: None, client: TestClient) -> None:

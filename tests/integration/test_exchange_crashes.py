@@ -320,7 +320,7 @@ def test_the_agency_answers_twice_at_once(
             "Authorization": f"Bearer {key}",
             "Content-Type": "application/json",
             MESSAGE_ID_HEADER: "ivo-decision-1",
-            SIGNATURE_HEADER: sign(secret, int(time.time()), content),
+            SIGNATURE_HEADER: sign(secret, int(time.time()), content, "ivo-decision-1"),
         }
         barrier.wait()
         answers.append(
