@@ -293,6 +293,9 @@ def run(options: Options) -> Result:
             f"| commit to receipt, p99 | {f['latency_p99_ms']} ms |",
             f"| commit to receipt, max | {f['latency_max_ms']} ms |",
             "",
+            "Commit to receipt includes the worker's sleep when it finds nothing to do (at most"
+            " `PANJEREH_WORKER_POLL_SECONDS`, 0.5 s by default): the tail is that wait.",
+            "",
             f"Target: at least {TARGET_PER_SECOND:,} deliveries/s with two workers —"
             f" **{verdict}**.",
         ]
