@@ -51,6 +51,12 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.batch = settings.worker_batch
         self.lease = timedelta(seconds=settings.job_lease_seconds)
+        # Each channel may lease fewer jobs a pass than the batch: as many as it can surely
+        # send before the lease runs out (pushes: see AgencyPushChannel.max_batch).
+        limits: dict[int, list[str]] = defaultdict(list)
+        for kind, channel in channels.items():
+            limits[min(self.batch, channel.max_batch(self.lease) or self.batch)].append(kind)
+        self.claims = [(tuple(kinds), limit) for limit, kinds in limits.items()]
 
     def sweep_once(self) -> int:
         """Fire what is due on the inquiries' clocks; returns how many inquiries it handled."""
@@ -67,15 +73,11 @@ class Worker:
         now = self.clock.now()
         batches: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
         with transaction(self.factory) as session:
-            for job in queue.claim(
-                session,
-                worker=self.name,
-                now=now,
-                limit=self.batch,
-                lease=self.lease,
-                kinds=tuple(self.channels),
-            ):
-                batches[job.kind].append((job.id, dict(job.payload)))
+            for kinds, limit in self.claims:
+                for job in queue.claim(
+                    session, worker=self.name, now=now, limit=limit, lease=self.lease, kinds=kinds
+                ):
+                    batches[job.kind].append((job.id, dict(job.payload)))
             for kind, jobs in batches.items():
                 self.channels[kind].claimed(session, [p for _, p in jobs], now=now)
         crashpoint("delivery.claimed")
@@ -134,9 +136,9 @@ class Worker:
             return projector.project_once(session, now=self.clock.now())
 
     def run_once(self) -> int:
-        """One pass: sweep, deliver, then keep the dashboard up to date. Returns how much
-        work it did."""
-        return self.sweep_once() + self.deliver_once() + self.project_once()
+        """One pass: deliver (a first push is receipt, which the clock counts from), sweep,
+        then keep the dashboard up to date. Returns how much work it did."""
+        return self.deliver_once() + self.sweep_once() + self.project_once()
 
     def seconds_until_due(self) -> float:
         """How long the loop may sleep: until the earliest due time, at most the poll interval."""

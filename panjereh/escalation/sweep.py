@@ -8,7 +8,10 @@ index range, never a scan), in one short transaction per batch:
 - an inquiry awaiting its agency fires every due step it has not fired, in order, each once:
   a row in ``escalation_firings`` (unique on inquiry, cycle and step), an event on the
   timeline, and notification jobs with dedupe keys, all in the same transaction;
-- then ``next_action_at`` moves to the next rung (or to nothing).
+- then ``next_action_at`` moves to the next rung (or to nothing);
+- an inquiry whose agency takes pushes but has not been tried yet (the worker was down) is not
+  received, so nothing fires: it is looked at again a minute later, by when the push has
+  started its clock (``panjereh.inquiries.clock.receive``).
 
 A worker killed mid-batch leaves nothing behind: the transaction rolls back and the rows are
 due again. On PostgreSQL rows are claimed with ``FOR UPDATE SKIP LOCKED`` so several workers
@@ -22,7 +25,7 @@ compare-and-sets like every other.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -43,6 +46,7 @@ from panjereh.inquiries.states import Action, InquiryState, next_state
 from panjereh.notifications.service import notify
 
 IMMEDIATE_REPORT_PATH = "/api/v1/reports/immediate"
+RECEIPT_RECHECK = timedelta(minutes=1)
 
 
 def claim_due(session: Session, *, now: datetime, limit: int) -> list[Inquiry]:
@@ -180,6 +184,15 @@ def _lapse(session: Session, inquiry: Inquiry, now: datetime) -> None:
     )
 
 
+def _defer(session: Session, inquiry: Inquiry, until: datetime) -> None:
+    session.execute(
+        update(Inquiry)
+        .where(Inquiry.id == inquiry.id)
+        .values(next_action_at=until)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def process(session: Session, inquiry: Inquiry, *, now: datetime) -> None:
     """Do whatever is due for one claimed inquiry."""
     state = InquiryState(inquiry.state)
@@ -187,7 +200,12 @@ def process(session: Session, inquiry: Inquiry, *, now: datetime) -> None:
         if inquiry.trader_due_at is not None and inquiry.trader_due_at <= now:
             _lapse(session, inquiry, now)
     elif state == InquiryState.AWAITING_ANSWER:
-        _escalate(session, inquiry, now)
+        if messages.awaiting_first_push(session, inquiry.id):
+            # Not received yet: its agency's system has not been tried (the worker was down).
+            # Its clock will count from that first attempt; look again shortly.
+            _defer(session, inquiry, now + RECEIPT_RECHECK)
+        else:
+            _escalate(session, inquiry, now)
     else:
         session.execute(
             update(Inquiry)

@@ -128,15 +128,17 @@ def parse(token: str) -> tuple[str, str] | None:
 def authenticate(session: Session, key_id: str, secret: str) -> Principal:
     """The agency system a live key acts as; :class:`Unauthorized` for anything else."""
     row = session.execute(
-        select(MachineCredential, User.username)
+        select(MachineCredential, User.username, User.is_active)
         .join(User, User.id == MachineCredential.user_id)
         .where(MachineCredential.key_id == key_id)
     ).first()
     if row is None or not hmac.compare_digest(row[0].secret_sha256, _digest(secret)):
         raise Unauthorized("the machine credential is not valid")
-    credential, username = row
+    credential, username, active = row
     if credential.revoked_at is not None:
         raise Unauthorized(f"the machine credential {key_id} has been revoked")
+    if not active:
+        raise Unauthorized(f"the agency system {username} has been deactivated")
     return Principal(
         id=credential.user_id,
         username=username,

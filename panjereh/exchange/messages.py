@@ -151,6 +151,23 @@ def write(
     return len(rows)
 
 
+def awaiting_first_push(session: Session, inquiry_id: int) -> bool:
+    """Whether the inquiry's agency takes pushes and has not yet been tried with it: until
+    then the inquiry is not received and its clock has not started."""
+    waiting = session.scalar(
+        select(AgencyMessage.id)
+        .join(AgencyConnection, AgencyConnection.agency_code == AgencyMessage.agency_code)
+        .where(
+            AgencyMessage.inquiry_id == inquiry_id,
+            AgencyMessage.kind == MessageKind.INQUIRY_CREATED.value,
+            AgencyMessage.first_attempt_at.is_(None),
+            AgencyConnection.mode == Mode.PUSH.value,
+        )
+        .limit(1)
+    )
+    return waiting is not None
+
+
 def push_job(row_id: int, message_id: str, at: datetime) -> dict[str, Any]:
     """The outbox row that pushes one message (its dedupe key is the message's own id)."""
     return {

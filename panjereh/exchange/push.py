@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 from http.client import HTTPConnection, HTTPException, HTTPSConnection, RemoteDisconnected
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
@@ -123,14 +123,26 @@ class AgencyPushChannel(Channel):
             return response.status, data
         raise AssertionError("unreachable")
 
+    def max_batch(self, lease: timedelta) -> int | None:
+        """As many pushes as surely finish within half the lease, even if every endpoint
+        waits out the timeout: a worker never holds a job it is still sending when another
+        worker may take it over."""
+        rounds = max(1, int(lease.total_seconds() / 2 // self.timeout))
+        return self.concurrency * rounds
+
     def claimed(
         self, session: Session, payloads: Sequence[Mapping[str, Any]], *, now: datetime
     ) -> None:
-        """Note each message's first attempt; a new inquiry's clock counts from it."""
+        """Note each message's first push attempt; a new inquiry's clock counts from it. (A
+        message whose agency now pulls is not pushed, so this is not its receipt.)"""
         ids = [p["message"] for p in payloads]
         first = session.execute(
-            select(AgencyMessage.id, AgencyMessage.kind, AgencyMessage.inquiry_id).where(
-                AgencyMessage.id.in_(ids), AgencyMessage.first_attempt_at.is_(None)
+            select(AgencyMessage.id, AgencyMessage.kind, AgencyMessage.inquiry_id)
+            .join(AgencyConnection, AgencyConnection.agency_code == AgencyMessage.agency_code)
+            .where(
+                AgencyMessage.id.in_(ids),
+                AgencyMessage.first_attempt_at.is_(None),
+                AgencyConnection.mode == Mode.PUSH.value,
             )
         ).all()
         if not first:
@@ -183,7 +195,7 @@ class AgencyPushChannel(Channel):
                 # Already delivered (pulled and acknowledged), or the agency now pulls: the
                 # message waits in its inbox; nothing to push.
                 return Attempt(None, 0, skipped=True)
-            return self._post(connection, row.message_id, row.body, now)
+            return self._post(connection, row.message_id, row.body)
 
         if len(ids) == 1 or self.concurrency == 1:
             return [one(i) for i in ids]
@@ -191,16 +203,15 @@ class AgencyPushChannel(Channel):
             self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="push")
         return list(self._pool.map(one, ids))
 
-    def _post(
-        self, connection: AgencyConnection, message_id: str, body: Any, now: datetime
-    ) -> Attempt:
+    def _post(self, connection: AgencyConnection, message_id: str, body: Any) -> Attempt:
         content = encode(body)
         headers = {
             "Content-Type": "application/json",
             "Idempotency-Key": message_id,
             MESSAGE_ID_HEADER: message_id,
+            # Signed when sent (not when leased), so a slow batch never sends a stale stamp.
             SIGNATURE_HEADER: sign(
-                connection.signing_secret, int(now.timestamp()), content, message_id
+                connection.signing_secret, int(time.time()), content, message_id
             ),
         }
         url = connection.endpoint_url or ""
@@ -261,8 +272,10 @@ class AgencyPushChannel(Channel):
             inquiry,
             Rung(cycle, UNDELIVERABLE, now, ("agency_head", "supervisor"), False, top),
             now=now,
+            # The endpoint and its error stay in the delivery record (administrators): the
+            # timeline is also the trader's.
             reason=f"message {message.message_id} ({message.kind}) could not be delivered to "
-            f"the agency's system after {job.attempts} attempts: {job.last_error}",
+            f"the agency's system after {job.attempts} attempts",
         )
         if inquiry.state in OPEN_STATES:
             inquiry.escalation_level = max(inquiry.escalation_level, top)

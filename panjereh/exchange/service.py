@@ -78,8 +78,9 @@ def connect(
 
 
 def _push_waiting(session: Session, agency_code: str, at: datetime) -> None:
-    """Queue a push for every message the agency has not taken in; a push that was given up
-    (dead) starts over, since (re)connecting is how an administrator says the endpoint works."""
+    """Queue a push for every message the agency has not taken in. A push job that ended
+    without delivering (given up, or skipped while the agency pulled) starts over: (re)connecting
+    by push is how an administrator says the endpoint works."""
     waiting = session.execute(
         select(AgencyMessage.id, AgencyMessage.message_id).where(
             AgencyMessage.agency_code == agency_code, AgencyMessage.delivered_at.is_(None)
@@ -94,17 +95,18 @@ def _push_waiting(session: Session, agency_code: str, at: datetime) -> None:
     fresh = [push_job(i, m, at) for key, (i, m) in keys.items() if key not in queued]
     if fresh:
         session.execute(JOBS.insert(), fresh)
-    dead = [key for key, state in queued.items() if state == JobState.DEAD]
-    if dead:
+    ended = (JobState.DEAD, JobState.DONE)
+    restart = [key for key, state in queued.items() if state in ended]
+    if restart:
         session.execute(
             update(Job)
-            .where(Job.dedupe_key.in_(dead))
+            .where(Job.dedupe_key.in_(restart))
             .values(state=JobState.PENDING.value, attempts=0, next_attempt_at=at, finished_at=None)
             .execution_options(synchronize_session=False)
         )
         session.execute(
             update(AgencyMessage)
-            .where(AgencyMessage.id.in_([keys[k][0] for k in dead]))
+            .where(AgencyMessage.id.in_([keys[k][0] for k in restart]))
             .values(dead_at=None)
             .execution_options(synchronize_session=False)
         )

@@ -74,7 +74,7 @@ class SimSettings:
 class _Due:
     at: float
     inquiry_id: int = field(compare=False)
-    round: int = field(compare=False)
+    cause: str = field(compare=False)  # the message that asked for this answer
     reply: bool = field(compare=False)
 
 
@@ -85,7 +85,6 @@ class AgencySim:
         self.settings = settings
         self.rng = random.Random(settings.seed)  # noqa: S311 - simulated answers, not secrets
         self.seen: dict[str, int] = {}  # message id → how many times it arrived
-        self.rounds: dict[int, int] = {}  # inquiry id → messages about it so far
         self.closed: set[int] = set()
         self.due: list[_Due] = []
         self.lock = threading.Lock()
@@ -112,16 +111,10 @@ class AgencySim:
             if kind in ("inquiry.withdrawn", "inquiry.lapsed"):
                 self.closed.add(inquiry_id)
                 return True
-            self.rounds[inquiry_id] = self.rounds.get(inquiry_id, 0) + 1
             delay = self.rng.uniform(self.settings.delay_min, self.settings.delay_max)
             heapq.heappush(
                 self.due,
-                _Due(
-                    time.monotonic() + delay,
-                    inquiry_id,
-                    self.rounds[inquiry_id],
-                    kind == "inquiry.replied",
-                ),
+                _Due(time.monotonic() + delay, inquiry_id, message_id, kind == "inquiry.replied"),
             )
         self.wake.set()
         return True
@@ -140,11 +133,13 @@ class AgencySim:
     def decide(self, due: _Due) -> None:
         """Answer one inquiry, retrying the same signed message until Panjereh answers."""
         outcome = self._outcome(due.reply)
-        body: dict[str, Any] = {"outcome": outcome}
+        body: dict[str, Any] = {"outcome": outcome, "inquiry_id": due.inquiry_id}
         if outcome != "approve":
             body["reason"] = self.rng.choice(REASONS[outcome])
         content = encode(body)
-        message_id = f"{self.settings.agency}-sim-{due.inquiry_id}-{due.round}"
+        # One answer per message that asked for one: the same id however often it is sent,
+        # and after a restart too.
+        message_id = f"{self.settings.agency}-answer-{due.cause}"
         for attempt in range(8):
             if self.stop.is_set():
                 return
@@ -163,14 +158,17 @@ class AgencySim:
                 log.warning("decision on %s failed (%s); retrying", due.inquiry_id, error)
                 self.stop.wait(min(30, 2**attempt))
                 continue
-            if response.status_code == 200:
+            status = response.status_code
+            if status == 200:
                 self.decided += 1
                 log.info("inquiry %s: %s", due.inquiry_id, outcome)
-            elif response.status_code >= 500:
+            elif status >= 500 or (status == 409 and "concurrent-change" in response.text):
                 self.stop.wait(min(30, 2**attempt))
                 continue
+            elif status in (401, 403):  # our key, secret or clock is wrong: say so loudly
+                log.error("inquiry %s refused: %s %s", due.inquiry_id, status, response.text)
             else:  # closed meanwhile (withdrawn, answered by an officer): nothing to do
-                log.info("inquiry %s: %s %s", due.inquiry_id, response.status_code, response.text)
+                log.info("inquiry %s: %s %s", due.inquiry_id, status, response.text)
             return
 
     def _decider(self) -> None:
@@ -188,10 +186,9 @@ class AgencySim:
     # Receiving: push or pull --------------------------------------------------------------
 
     def _pull(self) -> None:
-        after = 0
         while not self.stop.is_set():
             try:
-                page = self.http.get("/api/v1/agency/inbox", params={"after": after}).json()
+                page = self.http.get("/api/v1/agency/inbox").json()
                 messages = page.get("messages", [])
                 for m in messages:
                     self.take(m["body"])

@@ -144,6 +144,10 @@ def decide(
     system's message id, signature and key, kept in the event)."""
     if principal.role not in ANSWERING_ROLES:
         raise Forbidden("only the agency an inquiry is addressed to can decide it")
+    if decision.inquiry_id is not None and decision.inquiry_id != inquiry_id:
+        raise Invalid(f"names inquiry {decision.inquiry_id}, not {inquiry_id}", field="inquiry_id")
+    if provenance is not None and decision.inquiry_id is None:
+        raise Invalid("an agency's system names the inquiry it decides", field="inquiry_id")
     action = _ACTIONS[decision.outcome]
     if action != Action.APPROVE and not decision.reason:
         raise Invalid(

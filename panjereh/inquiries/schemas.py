@@ -17,6 +17,11 @@ class DecisionIn(BaseModel):
 
     outcome: Literal["approve", "reject", "request_info"]
     reason: str | None = Field(default=None, max_length=4000)
+    inquiry_id: int | None = Field(
+        default=None,
+        description="the inquiry decided; when given it must be the one in the path. An "
+        "agency's system must give it, so that its signature names the inquiry it decides.",
+    )
 
 
 class ReplyIn(BaseModel):

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -59,6 +59,10 @@ class Channel:
                 error = f"{type(failure).__name__}: {failure}"
             attempts.append(Attempt(error, int((time.perf_counter() - started) * 1000)))
         return attempts
+
+    def max_batch(self, lease: timedelta) -> int | None:
+        """The most jobs of this kind one pass may lease (None: the worker's batch)."""
+        return None
 
     def claimed(
         self, session: Session, payloads: Sequence[Mapping[str, Any]], *, now: datetime

@@ -5,8 +5,9 @@ with a message id that makes a repeat harmless. Then the undeliverable case and 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,9 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from panjereh.audit.chain import verify
 from panjereh.audit.models import Event
-from panjereh.auth.models import Role
+from panjereh.auth.models import Role, User
+from panjereh.auth.principal import Principal
+from panjereh.auth.service import set_active
 from panjereh.clock import ManualClock
 from panjereh.config import Settings
+from panjereh.db import transaction
 from panjereh.escalation.models import EscalationFiring
 from panjereh.exchange.models import AgencyMessage, SecurityEvent
 from panjereh.exchange.push import encode
@@ -83,9 +87,11 @@ class Machine:
         sent: bytes | None = None,
         signed: bool = True,
         signed_as: str | None = None,
+        name_inquiry: bool = True,
     ) -> Any:
-        """Sign ``body``'s bytes and send them (or, tampered in transit, ``sent``)."""
-        content = encode(body)
+        """Sign ``body`` (naming ``inquiry_id`` unless it names one already) and send it (or,
+        tampered in transit, ``sent``)."""
+        content = encode({"inquiry_id": inquiry_id, **body} if name_inquiry else body)
         headers = {**self.auth, "Content-Type": "application/json", MESSAGE_ID_HEADER: message_id}
         if signed:
             when = stamp if stamp is not None else int(self.clock.now().timestamp())
@@ -153,9 +159,7 @@ def test_push_agency_receives_signed_inquiries_and_answers_as_a_machine(
     [got] = agency.received
     # Signed over the timestamp and the exact bytes, with the agency's secret; the message id
     # is the idempotency key; the body is the documented schema.
-    check(
-        ivo.secret, got.signature, got.raw, now=clock.now().timestamp(), message_id=got.message_id
-    )
+    check(ivo.secret, got.signature, got.raw, now=time.time(), message_id=got.message_id)
     assert got.idempotency_key == got.message_id == got.body["message_id"]
     message = WireMessage.model_validate(got.body)
     assert message.type == "inquiry.created"
@@ -232,6 +236,7 @@ def test_pull_agency_reads_its_inbox_acknowledges_and_answers(
     [reply] = client.get("/api/v1/agency/inbox", headers=ifda.auth).json()["messages"]
     assert reply["type"] == "inquiry.replied"
     assert reply["body"]["reply"]["message"] == "report attached"
+    assert WireMessage.model_validate(reply["body"]).reply is not None
     assert ifda.decide(inquiry_id, {"outcome": "approve"}, "q-2").status_code == 200
 
     # Cancelling the other declaration withdraws its inquiry, and the agency hears of it.
@@ -281,6 +286,10 @@ def test_bad_machine_requests_are_refused_change_nothing_and_are_logged(
     assert refused(ivo.decide(ifda_inquiry, approve, "m5"), 403)  # another agency's inquiry
     assert refused(ivo.decide(999_999, approve, "m6"), 404)
     assert refused(ivo.decide(ivo_inquiry, {"outcome": "maybe"}, "m7"), 422, "outcome")
+    # The signed body names the inquiry it decides: it cannot be replayed onto another one.
+    other = {"outcome": "approve", "inquiry_id": ifda_inquiry}
+    assert refused(ivo.decide(ivo_inquiry, other, "m7b"), 422, "inquiry_id")
+    assert refused(ivo.decide(ivo_inquiry, approve, "m7c", name_inquiry=False), 422, "inquiry_id")
     bad_key = {"Authorization": f"Bearer pjk_{ivo.key.split('_')[1]}_wrong"}
     assert refused(client.get("/api/v1/agency/inbox", headers=bad_key), 401)
     assert refused(
@@ -309,7 +318,7 @@ def test_bad_machine_requests_are_refused_change_nothing_and_are_logged(
         assert ivo_row is not None and ivo_row.state == "info_requested"  # only m8 landed
         assert ifda_row is not None and ifda_row.state == "awaiting_answer"
         logged = s.scalars(select(SecurityEvent).order_by(SecurityEvent.id)).all()
-    statuses = [401, 401, 401, 422, 401, 401, 403, 404, 422, 401, 422, 409, 401]
+    statuses = [401, 401, 401, 422, 401, 401, 403, 404, 422, 422, 422, 401, 422, 409, 401]
     assert [e.status for e in logged] == statuses
     assert logged[0].agency_code == "IVO" and logged[0].key_id == ivo.key.split("_")[1]
     assert logged[1].message_id == "m2"
@@ -352,6 +361,12 @@ def test_an_undeliverable_inquiry_is_escalated_never_dropped(
         inquiry = s.get(Inquiry, inquiry_id)
         assert inquiry is not None and inquiry.escalation_level > 0
     assert len(agency.received) == 20 and len(agency.unique()) == 1  # one message, retried
+    # The trader's timeline says the agency's system could not be reached, never where it is.
+    declaration_id = client.get(f"/api/v1/inquiries/{inquiry_id}", headers=login("admin")).json()[
+        "declaration_id"
+    ]
+    timeline = client.get(f"/api/v1/declarations/{declaration_id}", headers=login("trader")).text
+    assert "escalation.undeliverable" in timeline and "127.0.0.1" not in timeline
     health = client.get("/api/v1/agency-connections", headers=login("admin")).json()
     assert health[0]["dead"] == 1 and "500" in health[0]["last_error"]
 
@@ -379,21 +394,33 @@ def test_receipt_is_the_first_delivery_attempt(
     session_factory: sessionmaker[Session],
     login: Callable[[str], dict[str, str]],
 ) -> None:
-    """Filed before the cut-off but first tried after it (the worker was down): the clock
-    starts at the attempt, on the next business day, and the timeline says why."""
+    """Filed on a working morning but first tried days later (the worker was down):
+    nothing escalates meanwhile, the clock starts at the attempt, and the timeline says why."""
     connect(client, clock, people["admin"], "IVO", "push", agency.url)
     # Saturday 13:00 in Tehran (09:30 UTC), before the 13:30 cut-off.
     clock.set(clock.now().replace(hour=9, minute=30))
     filed = file(client, login("trader"), MEAT)
     inquiry_id = filed["inquiries"][0]["id"]
-    due_at_filing = filed["inquiries"][0]["due_at"]
-    clock.advance(timedelta(hours=2))  # 15:00 in Tehran: after the cut-off
-    assert worker.deliver_once() == 1
+    due_at_filing = datetime.fromisoformat(filed["inquiries"][0]["due_at"])
+    with session_factory() as s:
+        first_rung = s.get(Inquiry, inquiry_id).next_action_at  # type: ignore[union-attr]
+    assert first_rung is not None
+    clock.set(first_rung + timedelta(hours=1))  # the filing-time reminder would be due
+
+    # The sweep alone (say it ran first) does not escalate what was never received.
+    assert worker.sweep_once() == 1
+    with session_factory() as s:
+        assert s.scalars(select(EscalationFiring)).all() == []
+        waiting = s.get(Inquiry, inquiry_id)
+        assert waiting is not None and waiting.next_action_at == clock.now() + timedelta(minutes=1)
+
+    worker.run_once()  # pushes first: receipt
     with session_factory() as s:
         inquiry = s.get(Inquiry, inquiry_id)
         assert inquiry is not None
-        assert inquiry.received_at == clock.now()
-        assert inquiry.due_at.isoformat() > due_at_filing.replace("Z", "+00:00")
+        assert inquiry.received_at == clock.now() and inquiry.due_at > due_at_filing
+        assert inquiry.next_action_at is not None and inquiry.next_action_at > clock.now()
+        assert s.scalars(select(EscalationFiring)).all() == []
         moved = s.scalars(
             select(Event).where(
                 Event.inquiry_id == inquiry_id, Event.kind == "inquiry.deadline_moved"
@@ -404,10 +431,38 @@ def test_receipt_is_the_first_delivery_attempt(
         assert message.first_attempt_at == clock.now() == message.delivered_at
 
 
+def test_an_agency_that_pulled_for_a_while_is_pushed_what_it_missed(
+    client: TestClient,
+    clock: ManualClock,
+    people: dict[str, dict[str, str]],
+    agency: AgencyServer,
+    worker: Worker,
+    session_factory: sessionmaker[Session],
+) -> None:
+    connect(client, clock, people["admin"], "IVO", "push", agency.url)
+    file(client, people["trader"], MEAT)
+    pull = client.put(
+        "/api/v1/agency-connections/IVO", json={"mode": "pull"}, headers=people["admin"]
+    )
+    assert pull.status_code == 200
+    assert worker.deliver_once() == 1 and agency.received == []  # waits in the inbox
+    back = client.put(
+        "/api/v1/agency-connections/IVO",
+        json={"mode": "push", "endpoint_url": agency.url},
+        headers=people["admin"],
+    )
+    assert back.status_code == 200
+    assert worker.deliver_once() == 1 and len(agency.received) == 1
+    with session_factory() as s:
+        message = s.scalars(select(AgencyMessage)).one()
+        assert message.delivered_at is not None
+
+
 def test_connections_and_credentials_are_for_administrators(
     client: TestClient,
     clock: ManualClock,
     people: dict[str, dict[str, str]],
+    session_factory: sessionmaker[Session],
 ) -> None:
     for who in ("trader", "supervisor", "head-ivo"):
         put = client.put(
@@ -431,8 +486,12 @@ def test_connections_and_credentials_are_for_administrators(
     assert client.get("/api/v1/security-events", headers=machine.auth).status_code == 403
     filed = client.post("/api/v1/declarations", json=declaration(MEAT), headers=machine.auth)
     assert filed.status_code == 403
-    # Nor can anyone sign in with a password as the agency's system.
-    token = client.post("/api/v1/auth/token", data={"username": "system@IVO", "password": "!"})
-    assert token.status_code == 401
+    # Deactivating the agency's system user stops every key it has.
+    with session_factory() as s:
+        system_id = s.scalars(select(User.id).where(User.username == "system@IVO")).one()
+    with transaction(session_factory) as s:
+        by_admin = Principal(id=1, username="admin", role=Role.ADMIN)  # the first user made
+        set_active(session=s, principal=by_admin, user_id=system_id, active=False, at=clock.now())
+    assert client.get("/api/v1/agency/inbox", headers=machine.auth).status_code == 401
     listed = client.get("/api/v1/agency-connections/IVO/credentials", headers=admin).json()
     assert len(listed) == 1 and listed[0]["key"] is None  # the key is never shown again

@@ -311,7 +311,7 @@ def test_the_agency_answers_twice_at_once(
             session=s, principal=SYSTEM, agency_code="IVO", label="", at=datetime.now(UTC)
         )
     server, base = start_server(database_url)
-    content = encode({"outcome": "approve"})
+    content = encode({"outcome": "approve", "inquiry_id": 1})
     answers: list[httpx.Response] = []
     barrier = threading.Barrier(2)
 
