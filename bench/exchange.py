@@ -151,7 +151,6 @@ def _workers(url: str, count: int) -> list[subprocess.Popen[bytes]]:
         "PANJEREH_ENV": "development",
         "PANJEREH_DATABASE_URL": url,
         "PANJEREH_WORKER_BATCH": "500",
-        "PANJEREH_PUSH_CONCURRENCY": "16",
         "PYTHONPATH": str(ROOT),
     }
     return [

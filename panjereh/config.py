@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     worker_batch: int = Field(default=200, ge=1, le=10_000)
     job_lease_seconds: float = Field(default=60.0, gt=0)
     # How many pushes to agencies' systems one worker keeps in flight at once.
-    push_concurrency: int = Field(default=16, ge=1, le=256)
+    push_concurrency: int = Field(default=32, ge=1, le=256)
 
     @model_validator(mode="after")
     def _refuse_unsafe_secret(self) -> Settings:
