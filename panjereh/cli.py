@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
@@ -443,6 +444,7 @@ def agency_demo_connect(
     plan = [("IVO", Mode.PUSH, push_port), ("INSO", Mode.PULL, None), ("IFDA", Mode.PULL, None)]
     directory.mkdir(parents=True, exist_ok=True)
     now = SystemClock().now()
+    files: dict[str, dict[str, object]] = {}
     with transaction(make_session_factory(_engine())) as session:
         for code, mode, port in plan:
             url = f"http://127.0.0.1:{port}/" if port else None
@@ -463,7 +465,7 @@ def agency_demo_connect(
             _, key = credentials.create(
                 session=session, principal=SYSTEM, agency_code=code, label="demo simulator", at=now
             )
-            settings = {
+            files[code] = {
                 "agency": code,
                 "api_url": api_url,
                 "key": key,
@@ -471,10 +473,13 @@ def agency_demo_connect(
                 "mode": mode.value,
                 "port": port or 0,
             }
-            path = directory / f"{code}.json"
-            path.write_text(json.dumps(settings, indent=2))
-            path.chmod(0o600)
-            typer.echo(f"{code}: {mode.value}; simulator settings in {path}")
+    # Written once the keys exist (after the commit), readable by their owner only.
+    for code, settings in files.items():
+        path = directory / f"{code}.json"
+        path.unlink(missing_ok=True)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+            json.dump(settings, out, indent=2)
+        typer.echo(f"{code}: {settings['mode']}; simulator settings in {path}")
 
 
 @credentials_app.command("create")

@@ -15,7 +15,7 @@ import socket
 import threading
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -78,17 +78,42 @@ class Worker:
                     session, worker=self.name, now=now, limit=limit, lease=self.lease, kinds=kinds
                 ):
                     batches[job.kind].append((job.id, dict(job.payload)))
-            for kind, jobs in batches.items():
-                self.channels[kind].claimed(session, [p for _, p in jobs], now=now)
+            unprepared = {
+                kind: self._prepare(session, kind, jobs, now) for kind, jobs in batches.items()
+            }
         crashpoint("delivery.claimed")
         attempts = {
-            kind: self.channels[kind].send_many([p for _, p in jobs], now=now)
+            kind: unprepared[kind] or self.channels[kind].send_many([p for _, p in jobs], now=now)
             for kind, jobs in batches.items()
         }
         crashpoint("delivery.sent")
         if batches:
             self._record(batches, attempts)
         return sum(len(jobs) for jobs in batches.values())
+
+    def _prepare(
+        self, session: Session, kind: str, jobs: list[tuple[int, dict[str, Any]]], now: datetime
+    ) -> list[Attempt] | None:
+        """Run the channel's lease hook in a savepoint. If it fails, none of this kind's jobs
+        is sent this pass: each counts as a failed attempt (retried with backoff, dead in the
+        end), and the other kinds' jobs go on."""
+        try:
+            with session.begin_nested():
+                self.channels[kind].claimed(session, [p for _, p in jobs], now=now)
+        except Exception as failure:
+            log.exception("preparing %s %s jobs failed", len(jobs), kind)
+            error = f"not sent: preparing failed: {type(failure).__name__}: {failure}"
+            return [Attempt(error, 0)] * len(jobs)
+        return None
+
+    def _dead(self, session: Session, channel: Channel, job: Job, now: datetime) -> None:
+        """The channel's dead hook, in a savepoint: the job's own record stands even if the
+        hook fails (which is logged as an error, never swallowed quietly)."""
+        try:
+            with session.begin_nested():
+                channel.dead(session, job, now=now)
+        except Exception:
+            log.exception("handling dead job %s (%s) failed", job.id, job.kind)
 
     def _record(
         self,
@@ -127,7 +152,7 @@ class Worker:
                             job.attempts,
                             attempt.error,
                         )
-                        channel.dead(session, job, now=now)
+                        self._dead(session, channel, job, now)
                 channel.finished(session, results, now=now)
 
     def project_once(self) -> int:

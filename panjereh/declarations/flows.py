@@ -213,7 +213,17 @@ def file_declaration(
         )
         for row, inquiry_id in zip(inquiries, ids, strict=True):
             row["id"] = inquiry_id
-        _tell_agencies(session, {"id": declaration_id, **declaration}, items, inquiries, at)
+        messages.tell(
+            session,
+            inquiries,
+            MessageKind.INQUIRY_CREATED,
+            at=at,
+            extra=lambda: {
+                "declaration": messages.declaration_part(
+                    {"id": declaration_id, **declaration}, items
+                )
+            },
+        )
     chain.record(
         session,
         kind="declaration.filed",
@@ -249,34 +259,6 @@ def file_declaration(
         items=[_construct(ItemOut, i) for i in items],
         inquiries=[_construct(InquirySummary, i) for i in inquiries],
         timeline=[_construct(EventOut, e) for e in events],
-    )
-
-
-def _tell_agencies(
-    session: Session,
-    declaration: dict[str, Any],
-    items: list[dict[str, Any]],
-    inquiries: list[dict[str, Any]],
-    at: datetime,
-) -> None:
-    """Queue each new inquiry for its agency's system, if the agency has one connected."""
-    modes = messages.connected(session, {row["agency_code"] for row in inquiries})
-    if not modes:
-        return
-    goods = messages.declaration_part(declaration, items)
-    messages.write(
-        session,
-        modes,
-        [
-            (
-                row["agency_code"],
-                MessageKind.INQUIRY_CREATED,
-                row["id"],
-                {"inquiry": messages.inquiry_part(row), "declaration": goods},
-            )
-            for row in inquiries
-        ],
-        at=at,
     )
 
 

@@ -241,7 +241,7 @@ def withdraw_open(
         [{**row, "state": InquiryState.WITHDRAWN.value} for row in open_rows],
         MessageKind.INQUIRY_WITHDRAWN,
         at=at,
-        extra={"withdrawn": {"reason": reason, "withdrawn_at": at.isoformat()}},
+        extra=lambda: {"withdrawn": {"reason": reason, "withdrawn_at": at.isoformat()}},
     )
 
 

@@ -173,7 +173,9 @@ def _lapse(session: Session, inquiry: Inquiry, now: datetime) -> None:
         [messages.row_of(inquiry)],
         MessageKind.INQUIRY_LAPSED,
         at=now,
-        extra={"lapsed": {"reason": "the trader did not answer the request for information"}},
+        extra=lambda: {
+            "lapsed": {"reason": "the trader did not answer the request for information"}
+        },
     )
     declarations.apply_fan_in(
         session=session,

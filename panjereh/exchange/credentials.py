@@ -32,9 +32,10 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _require_admin(principal: Principal) -> None:
-    if not (principal.is_system or principal.role == Role.ADMIN):
-        raise Forbidden("only administrators manage agency connections and credentials")
+def require(principal: Principal, *roles: Role) -> None:
+    """Refuse (403) anyone but the system itself and the given roles."""
+    if not (principal.is_system or principal.role in roles):
+        raise Forbidden(f"only {' and '.join(f'{r.value}s' for r in roles)} may do this")
 
 
 def system_user(session: Session, agency_code: str, *, at: datetime) -> User:
@@ -59,7 +60,7 @@ def create(
     *, session: Session, principal: Principal, agency_code: str, label: str, at: datetime
 ) -> tuple[MachineCredential, str]:
     """A new key for the agency's system; returns it with the whole key, shown only now."""
-    _require_admin(principal)
+    require(principal, Role.ADMIN)
     if session.get(Agency, agency_code) is None:
         raise Invalid(f"agency {agency_code} does not exist", field="agency_code")
     user = system_user(session, agency_code, at=at)
@@ -86,12 +87,17 @@ def create(
 
 
 def revoke(
-    *, session: Session, principal: Principal, key_id: str, at: datetime
+    *,
+    session: Session,
+    principal: Principal,
+    key_id: str,
+    at: datetime,
+    agency_code: str | None = None,
 ) -> MachineCredential:
-    """Revoke a key: the next request made with it is refused."""
-    _require_admin(principal)
+    """Revoke a key (of ``agency_code``, if given): the next request made with it is refused."""
+    require(principal, Role.ADMIN)
     credential = session.get(MachineCredential, key_id, with_for_update=True)
-    if credential is None:
+    if credential is None or agency_code not in (None, credential.agency_code):
         raise NotFound(f"credential {key_id} not found")
     if credential.revoked_at is None:
         credential.revoked_at = at
@@ -110,7 +116,7 @@ def listing(
     *, session: Session, principal: Principal, agency_code: str | None = None
 ) -> Sequence[MachineCredential]:
     """Every key (without secrets), or one agency's."""
-    _require_admin(principal)
+    require(principal, Role.ADMIN)
     query = select(MachineCredential).order_by(MachineCredential.created_at)
     if agency_code is not None:
         query = query.where(MachineCredential.agency_code == agency_code)

@@ -10,7 +10,7 @@ written for them.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -194,11 +194,14 @@ def tell(
     kind: MessageKind,
     *,
     at: datetime,
-    extra: Mapping[str, Any] | None = None,
+    extra: Callable[[], Mapping[str, Any]] | None = None,
 ) -> int:
-    """Tell each inquiry's agency (if its system is connected) of a change to the inquiry."""
+    """Tell each inquiry's agency (if its system is connected) of a change to the inquiry;
+    ``extra`` builds what the messages say besides the inquiry (only if one is written)."""
     modes = connected(session, (i["agency_code"] for i in inquiries))
-    content = dict(extra or {})
+    if not modes:
+        return 0
+    content = dict(extra() if extra else {})
     return write(
         session,
         modes,

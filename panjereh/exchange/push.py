@@ -18,6 +18,7 @@ charged to the agency.
 from __future__ import annotations
 
 import json
+import logging
 import ssl
 import threading
 import time
@@ -48,6 +49,7 @@ from panjereh.jobs.models import Job
 __all__ = ["AGENCY_PUSH", "AgencyPushChannel", "encode"]
 
 UNDELIVERABLE = "undeliverable"
+log = logging.getLogger("panjereh.worker")
 _RECORD = (
     update(AgencyMessage)
     .where(AgencyMessage.id == bindparam("row"))
@@ -253,7 +255,10 @@ class AgencyPushChannel(Channel):
         if message is None:
             return
         inquiry = session.get(Inquiry, message.inquiry_id, with_for_update=True)
-        if inquiry is None:
+        if inquiry is None or inquiry.state not in OPEN_STATES:
+            # A closed inquiry (the message told of a withdrawal or a lapse) holds nothing up:
+            # the delivery health shows the dead message; nothing to escalate.
+            log.warning("message %s to %s is dead", message.message_id, message.agency_code)
             return
         cycle = 1 + (
             session.scalar(
@@ -277,8 +282,7 @@ class AgencyPushChannel(Channel):
             reason=f"message {message.message_id} ({message.kind}) could not be delivered to "
             f"the agency's system after {job.attempts} attempts",
         )
-        if inquiry.state in OPEN_STATES:
-            inquiry.escalation_level = max(inquiry.escalation_level, top)
+        inquiry.escalation_level = max(inquiry.escalation_level, top)
         chain.append_pending(session)
 
 

@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from panjereh.api.deps import CurrentPrincipal, NowDep, SessionDep
 from panjereh.api.responses import PROBLEMS
-from panjereh.errors import NotFound
 from panjereh.exchange import credentials, security, service
 from panjereh.exchange.models import Mode
 
@@ -234,10 +233,9 @@ def revoke_credential(
     agency_code: str, key_id: str, principal: CurrentPrincipal, session: SessionDep, now: NowDep
 ) -> CredentialOut:
     """Revoke a machine credential: its next request is refused."""
-    credential = credentials.revoke(session=session, principal=principal, key_id=key_id, at=now)
-    if credential.agency_code != agency_code:
-        session.rollback()
-        raise NotFound(f"credential {key_id} not found for {agency_code}")
+    credential = credentials.revoke(
+        session=session, principal=principal, key_id=key_id, at=now, agency_code=agency_code
+    )
     out = CredentialOut.model_validate(credential)
     session.commit()
     return out

@@ -13,7 +13,7 @@ from panjereh.auth.models import Role
 from panjereh.auth.principal import Principal
 from panjereh.clock import Clock
 from panjereh.db import transaction
-from panjereh.errors import Forbidden
+from panjereh.exchange.credentials import require
 from panjereh.exchange.models import SecurityEvent
 from panjereh.exchange.signing import MESSAGE_ID_HEADER
 
@@ -58,8 +58,7 @@ def recent(
     *, session: Session, principal: Principal, before: int | None, limit: int
 ) -> Sequence[SecurityEvent]:
     """The security log, newest first (administrators and supervisors)."""
-    if principal.role not in (Role.ADMIN, Role.SUPERVISOR):
-        raise Forbidden("the security log is for administrators and supervisors")
+    require(principal, Role.ADMIN, Role.SUPERVISOR)
     query = select(SecurityEvent).order_by(SecurityEvent.id.desc()).limit(limit)
     if before is not None:
         query = query.where(SecurityEvent.id < before)

@@ -15,16 +15,13 @@ from panjereh.audit import chain
 from panjereh.auth.models import Role
 from panjereh.auth.principal import Principal
 from panjereh.errors import Forbidden, Invalid, NotFound
+from panjereh.exchange.credentials import require
 from panjereh.exchange.messages import JOBS, push_job
 from panjereh.exchange.models import AgencyConnection, AgencyMessage, Mode
 from panjereh.jobs.models import Job, JobState
 
 HEALTH_SAMPLE = 1000  # latency percentiles over each agency's newest deliveries
-
-
-def _require(principal: Principal, *roles: Role) -> None:
-    if not (principal.is_system or principal.role in roles):
-        raise Forbidden(f"only {' and '.join(f'{r.value}s' for r in roles)} may do this")
+_CHUNK = 500
 
 
 def connect(
@@ -39,7 +36,7 @@ def connect(
     """Connect an agency's system, or change how it is reached. Returns the connection and,
     the first time, its signing secret (shown only then). An agency that starts taking
     pushes gets every message it has not yet acknowledged pushed to it."""
-    _require(principal, Role.ADMIN)
+    require(principal, Role.ADMIN)
     if session.get(Agency, agency_code) is None:
         raise Invalid(f"agency {agency_code} does not exist", field="agency_code")
     if mode == Mode.PUSH:
@@ -86,35 +83,38 @@ def _push_waiting(session: Session, agency_code: str, at: datetime) -> None:
             AgencyMessage.agency_code == agency_code, AgencyMessage.delivered_at.is_(None)
         )
     ).all()
-    if not waiting:
-        return
-    keys = {f"push:{m}": (i, m) for i, m in waiting}
-    queued = dict(
-        session.execute(select(Job.dedupe_key, Job.state).where(Job.dedupe_key.in_(keys))).all()
-    )
-    fresh = [push_job(i, m, at) for key, (i, m) in keys.items() if key not in queued]
-    if fresh:
-        session.execute(JOBS.insert(), fresh)
-    ended = (JobState.DEAD, JobState.DONE)
-    restart = [key for key, state in queued.items() if state in ended]
-    if restart:
-        session.execute(
-            update(Job)
-            .where(Job.dedupe_key.in_(restart))
-            .values(state=JobState.PENDING.value, attempts=0, next_attempt_at=at, finished_at=None)
-            .execution_options(synchronize_session=False)
-        )
-        session.execute(
-            update(AgencyMessage)
-            .where(AgencyMessage.id.in_([keys[k][0] for k in restart]))
-            .values(dead_at=None)
-            .execution_options(synchronize_session=False)
-        )
+    for start in range(0, len(waiting), _CHUNK):  # bounded IN lists, however long the backlog
+        keys = {f"push:{m}": (i, m) for i, m in waiting[start : start + _CHUNK]}
+        queued: dict[str, str] = {
+            key: state
+            for key, state in session.execute(
+                select(Job.dedupe_key, Job.state).where(Job.dedupe_key.in_(keys))
+            )
+        }
+        fresh = [push_job(i, m, at) for key, (i, m) in keys.items() if key not in queued]
+        if fresh:
+            session.execute(JOBS.insert(), fresh)
+        restart = [key for key, state in queued.items() if state in (JobState.DEAD, JobState.DONE)]
+        if restart:
+            session.execute(
+                update(Job)
+                .where(Job.dedupe_key.in_(restart))
+                .values(
+                    state=JobState.PENDING.value, attempts=0, next_attempt_at=at, finished_at=None
+                )
+                .execution_options(synchronize_session=False)
+            )
+            session.execute(
+                update(AgencyMessage)
+                .where(AgencyMessage.id.in_([keys[k][0] for k in restart]))
+                .values(dead_at=None)
+                .execution_options(synchronize_session=False)
+            )
 
 
 def rotate_secret(*, session: Session, principal: Principal, agency_code: str, at: datetime) -> str:
     """A new signing secret for the agency (the old one stops working at once)."""
-    _require(principal, Role.ADMIN)
+    require(principal, Role.ADMIN)
     connection = session.get(AgencyConnection, agency_code, with_for_update=True)
     if connection is None:
         raise NotFound(f"agency {agency_code} has no connected system")
@@ -228,7 +228,7 @@ def _percentile(values: Sequence[float], q: float) -> int | None:
 def health(*, session: Session, principal: Principal) -> list[Health]:
     """Per connected agency: messages, delivered, waiting, dead, attempts, the oldest
     waiting, the last error and commit-to-receipt latency (administrators, supervisors)."""
-    _require(principal, Role.ADMIN, Role.SUPERVISOR)
+    require(principal, Role.ADMIN, Role.SUPERVISOR)
     m = AgencyMessage
     totals = {
         row.agency_code: row

@@ -281,7 +281,7 @@ def reply(
         [messages.row_of(inquiry)],
         MessageKind.INQUIRY_REPLIED,
         at=at,
-        extra={"reply": {"message": answer.message, "replied_at": at.isoformat()}},
+        extra=lambda: {"reply": {"message": answer.message, "replied_at": at.isoformat()}},
     )
     declarations.apply_fan_in(
         session=session,
