@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,15 +40,20 @@ def _fingerprint(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
 
 
-def _stored(session: Session, user_id: int, key: str) -> IdempotencyRecord | None:
-    return session.scalars(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
-        )
-    ).first()
+# Built once: every creating or deciding request looks its key up, and most store one.
+_STORED = select(
+    IdempotencyRecord.request_hash, IdempotencyRecord.status_code, IdempotencyRecord.response_body
+).where(
+    IdempotencyRecord.user_id == bindparam("user_id"), IdempotencyRecord.key == bindparam("key")
+)
+_STORE = insert(IdempotencyRecord)
 
 
-def _replay(record: IdempotencyRecord, fingerprint: str, key_field: str) -> Outcome:
+def _stored(session: Session, user_id: int, key: str) -> Row[str, int, str] | None:
+    return session.execute(_STORED, {"user_id": user_id, "key": key}).first()
+
+
+def _replay(record: Row[str, int, str], fingerprint: str, key_field: str) -> Outcome:
     if record.request_hash != fingerprint:
         detail = f"this {key_field} was already used for a different request"
         if key_field == IDEMPOTENCY_HEADER:
@@ -93,20 +98,21 @@ def run_once(
         if winner is None:
             raise
         return _replay(winner, fingerprint, key_field)
-    session.add(
-        IdempotencyRecord(
-            user_id=principal.id,
-            key=key,
-            method=method,
-            path=path,
-            request_hash=fingerprint,
-            status_code=outcome.status_code,
-            response_body=json.dumps(outcome.body, ensure_ascii=False),
-            created_at=at,
-        )
-    )
     crashpoint("request.before_commit")
     try:
+        session.execute(
+            _STORE,
+            {
+                "user_id": principal.id,
+                "key": key,
+                "method": method,
+                "path": path,
+                "request_hash": fingerprint,
+                "status_code": outcome.status_code,
+                "response_body": json.dumps(outcome.body, ensure_ascii=False),
+                "created_at": at,
+            },
+        )
         session.commit()
     except IntegrityError:
         # A concurrent request with the same key committed first: answer as it did.
