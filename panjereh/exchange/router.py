@@ -72,26 +72,6 @@ class CredentialOut(BaseModel):
     key: str | None = None
 
 
-class HealthOut(BaseModel):
-    """How delivery to one agency's system is going."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    agency_code: str
-    mode: str
-    endpoint_url: str | None
-    messages: int
-    delivered: int
-    waiting: int
-    dead: int
-    attempts: int
-    oldest_waiting_at: datetime | None
-    last_delivered_at: datetime | None
-    last_error: str | None
-    latency_p50_ms: int | None
-    latency_p99_ms: int | None
-
-
 class InboxMessage(BaseModel):
     """A message in the pull inbox: ``seq`` is its place (the cursor), ``body`` exactly
     what a push would POST."""
@@ -143,13 +123,11 @@ class SecurityEventOut(BaseModel):
     detail: str
 
 
-@router.get("/agency-connections", response_model=list[HealthOut])
-def connections(principal: CurrentPrincipal, session: SessionDep) -> list[HealthOut]:
+@router.get("/agency-connections", response_model=list[service.Health])
+def connections(principal: CurrentPrincipal, session: SessionDep) -> list[service.Health]:
     """Every connected agency with its delivery health: messages, delivered, waiting, dead,
     attempts, the oldest waiting, the last error, commit-to-receipt latency p50/p99."""
-    return [
-        HealthOut.model_validate(h) for h in service.health(session=session, principal=principal)
-    ]
+    return service.health(session=session, principal=principal)
 
 
 @router.put("/agency-connections/{agency_code}", response_model=ConnectionOut)
