@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,7 @@ import httpx
 from sqlalchemy import func, select
 
 from bench.common import Options, Result, postgres_database, postgres_problem
+from bench.server import free_port
 from panjereh import migrate
 from panjereh.auth.models import Role
 from panjereh.auth.principal import SYSTEM, Principal
@@ -54,13 +54,6 @@ ITEM = {
     "value": "900",
     "currency": "USD",
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _wait(condition: Any, seconds: float, what: str) -> None:
@@ -169,7 +162,7 @@ def measure(admin_url: str, quick: bool) -> dict[str, Any]:
     """Throughput of two workers on a backlog, then commit-to-receipt latency."""
     backlog = 3000 if quick else 30_000
     steady_rate, steady_seconds = (100, 3) if quick else (200, 10)
-    port = _free_port()
+    port = free_port()
     receiver = subprocess.Popen(
         [sys.executable, "-m", "bench.agency_receiver", str(port)],
         cwd=ROOT,

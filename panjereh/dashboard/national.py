@@ -58,6 +58,7 @@ from panjereh.demo.history import (
     AgencyPace,
     DemoRefused,
     _declaration,
+    trader_hours,
 )
 from panjereh.escalation import ladder
 from panjereh.escalation.models import EscalationFiring
@@ -962,17 +963,8 @@ FACT_COLUMNS = (
 
 
 def _trader_time(rng: random.Random, at: datetime) -> datetime:
-    """Traders act from 08:00 to 22:00 Tehran time."""
-    local = at.astimezone(TEHRAN)
-    if local.hour >= 22:
-        local = (local + timedelta(days=1)).replace(hour=8)
-    elif local.hour < 8:
-        local = local.replace(hour=8)
-    else:
-        return at.replace(microsecond=0)
-    return local.replace(
-        minute=rng.randrange(60), second=rng.randrange(60), microsecond=0
-    ).astimezone(UTC)
+    """A trader's action in trader hours (08:00-22:00 Tehran), to the second."""
+    return trader_hours(rng, at).replace(microsecond=0)
 
 
 def _filing_days(first: date, last: date, holidays: Any) -> list[tuple[date, float]]:

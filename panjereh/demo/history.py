@@ -1152,7 +1152,7 @@ def _filing_times(
     return sorted(times)
 
 
-def _trader_hours(rng: random.Random, at: datetime) -> datetime:
+def trader_hours(rng: random.Random, at: datetime) -> datetime:
     """Move a trader's action out of the night: traders and brokers act 08:00-22:00."""
     local = at.astimezone(TEHRAN)
     if local.hour >= 22:
@@ -1287,7 +1287,7 @@ class _Replay:
         if action.cancels:
             later = at + timedelta(days=self._rng.uniform(0.5, 6))
             self.push(
-                _trader_hours(self._rng, later), _Cancel(refs[0].declaration_id, action.trader)
+                trader_hours(self._rng, later), _Cancel(refs[0].declaration_id, action.trader)
             )
 
     def _schedule_answer(self, ref: _InquiryRef, start: datetime, *, after_reply: bool) -> None:
@@ -1343,7 +1343,7 @@ class _Replay:
             self._closed.add(ref.declaration_id)
         elif self._rng.random() < 0.96:  # a few traders never answer
             later = at + timedelta(days=self._rng.uniform(0.5, 4))
-            self.push(_trader_hours(self._rng, later), _Reply(ref))
+            self.push(trader_hours(self._rng, later), _Reply(ref))
 
     def _reply(self, action: _Reply) -> None:
         ref = action.inquiry

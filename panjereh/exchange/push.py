@@ -79,9 +79,13 @@ class AgencyPushChannel(Channel):
         self._tls = ssl.create_default_context()
         self._pool: ThreadPoolExecutor | None = None
 
-    def _connection(self, url: SplitResult) -> HTTPConnection:
-        # Kept-alive connections, one per sending thread and endpoint.
+    def _open(self) -> dict[str, HTTPConnection]:
+        # Kept-alive connections, one per sending thread and endpoint (scheme://host:port).
         connections: dict[str, HTTPConnection] = self._local.__dict__.setdefault("open", {})
+        return connections
+
+    def _connection(self, url: SplitResult) -> HTTPConnection:
+        connections = self._open()
         key = f"{url.scheme}://{url.netloc}"
         connection = connections.get(key)
         if connection is None:
@@ -95,8 +99,7 @@ class AgencyPushChannel(Channel):
         return connection
 
     def _forget(self, url: SplitResult) -> None:
-        connections: dict[str, HTTPConnection] = self._local.__dict__.setdefault("open", {})
-        connection = connections.pop(f"{url.scheme}://{url.netloc}", None)
+        connection = self._open().pop(f"{url.scheme}://{url.netloc}", None)
         if connection is not None:
             connection.close()
 

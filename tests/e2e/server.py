@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from panjereh.clock import Clock, SystemClock
 from panjereh.config import Settings
 from panjereh.db import make_engine, make_session_factory, transaction
 from panjereh.main import create_app
+from tests.processes import free_port
 
 PASSWORD = "browser-test-password"  # scratch users of a scratch store
 
@@ -49,14 +49,6 @@ def chromium_problem() -> str | None:
     except ImportError:
         return "playwright (Python) is not installed"
     return None
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def prepare_store(path: Path, *, clock: Clock) -> str:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,7 +26,7 @@ from panjereh.config import Settings, get_settings
 from panjereh.exchange.models import SecurityEvent
 from panjereh.inquiries.models import Inquiry
 from tests.conftest import declaration, item
-from tests.integration.test_exchange_crashes import ROOT, _env, _free_port, start_server, wait_for
+from tests.processes import free_port, spawn, start_server, wait_for
 
 runner = CliRunner()
 ANSWERS = {"inquiry.approved", "inquiry.rejected", "inquiry.info_requested"}
@@ -40,16 +38,6 @@ def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
-
-
-def _spawn(database_url: str, *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "panjereh", *args],
-        env=_env(database_url, None),
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 def test_simulated_agencies_answer_every_inquiry(
@@ -84,16 +72,16 @@ def test_simulated_agencies_answer_every_inquiry(
             "--api-url",
             base,
             "--push-port",
-            str(_free_port()),
+            str(free_port()),
         ],
     )
     assert connected.exit_code == 0, connected.output
     configs = sorted(sims_dir.glob("*.json"))
     assert [c.stem for c in configs] == ["IFDA", "INSO", "IVO"]
     assert json.loads((sims_dir / "IVO.json").read_text())["mode"] == "push"
-    processes = [server, _spawn(database_url, "worker")]
+    processes = [server, spawn(database_url, "worker")]
     processes += [
-        _spawn(
+        spawn(
             database_url,
             "agency-sim",
             "--config",

@@ -16,17 +16,11 @@ and, from the exchange issue: two workers on PostgreSQL never deliver the same j
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -50,51 +44,10 @@ from panjereh.exchange.signing import MESSAGE_ID_HEADER, SIGNATURE_HEADER, sign
 from panjereh.jobs.models import Job
 from tests.agency_server import AgencyServer
 from tests.conftest import declaration, item
+from tests.processes import start_server, start_worker, stop, wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
 MEAT = item("020130", value="900")  # one inquiry, for the veterinary organisation (IVO)
 N = 12
-
-
-def _env(database_url: str, crash_at: str | None, **extra: str) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "PANJEREH_ENV": "test",
-        "PANJEREH_DATABASE_URL": database_url,
-        "PANJEREH_JOB_LEASE_SECONDS": "2",
-        "PANJEREH_WORKER_POLL_SECONDS": "0.1",
-        "PYTHONPATH": str(ROOT),
-        **extra,
-    }
-    env.pop("PANJEREH_CRASH_AT", None)
-    if crash_at:
-        env["PANJEREH_CRASH_AT"] = crash_at
-    return env
-
-
-def start_worker(
-    database_url: str, crash_at: str | None = None, **extra: str
-) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "panjereh", "worker"],
-        env=_env(database_url, crash_at, **extra),
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=20)
-
-
-def wait_for(condition: Callable[[], bool], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -224,35 +177,6 @@ def test_crash_after_the_agencys_2xx_before_commit(
     with session_factory() as s:
         assert set(s.scalars(select(Job.attempts))) == {2}
         assert set(s.scalars(select(AgencyMessage.attempts))) == {1}  # recorded once
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def start_server(database_url: str, crash_at: str | None = None) -> tuple[Any, str]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "panjereh", "serve", "--port", str(port)],
-        env=_env(database_url, crash_at),
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        assert process.poll() is None, "the server exited on its own"
-        try:
-            return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    wait_for(up)
-    return process, base
 
 
 def test_crash_before_the_filing_commits(

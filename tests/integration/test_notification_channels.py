@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import socket
 import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -30,17 +29,11 @@ from panjereh.notifications.channels import SIGNATURE_HEADER, channels
 from panjereh.notifications.models import WebhookSubscription
 from panjereh.worker import Worker
 from tests.conftest import declaration, item
+from tests.processes import free_port
 
 Login = Callable[[str], dict[str, str]]
 BEEF = declaration(item("020130", description="Beef, boneless", origin_country="BR", value="900"))
 SECRET = "whsec-test-0123456789abcdef"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class _Mailbox:
@@ -55,7 +48,7 @@ class _Mailbox:
 @pytest.fixture
 def smtp() -> Iterator[tuple[int, _Mailbox]]:
     mailbox = _Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     yield controller.port, mailbox
     controller.stop()
@@ -145,7 +138,7 @@ def test_failing_email_is_retried_and_never_blocks_the_inbox(
     port, mailbox = smtp
     make_user("supervisor", Role.SUPERVISOR, email="supervisor@itc.example")
     _escalate_by_hand(client, login, make_user)
-    closed = _free_port()
+    closed = free_port()
     down = _worker(
         session_factory,
         clock,

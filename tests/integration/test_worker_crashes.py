@@ -3,15 +3,12 @@ ladder step still fires exactly once, every notice is delivered once, the chain 
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,30 +23,17 @@ from panjereh.escalation.models import EscalationFiring
 from panjereh.jobs.models import Job
 from panjereh.notifications.models import Notification
 from tests.conftest import declaration, item
+from tests.processes import start_worker
 
-ROOT = Path(__file__).resolve().parents[2]
 LONG_AGO = datetime(2026, 8, 1, 5, 0, tzinfo=UTC)  # every step of every ladder is due by now
 DECLARATIONS = 30
 STEPS_PER_INQUIRY = 8  # at risk, breached, supervisor, and five repeats
 
 
 def _start(database_url: str, batch: int = 2) -> subprocess.Popen[bytes]:
-    # Small batches, so that kills land mid-work; a short lease, so that the job a killed
-    # worker held is taken over within the test.
-    env = {
-        **os.environ,
-        "PANJEREH_DATABASE_URL": database_url,
-        "PANJEREH_WORKER_BATCH": str(batch),
-        "PANJEREH_JOB_LEASE_SECONDS": "2",
-        "PYTHONPATH": str(ROOT),
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "panjereh", "worker"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    # Small batches, so that kills land mid-work; a short lease (tests.processes), so that the
+    # job a killed worker held is taken over within the test.
+    return start_worker(database_url, PANJEREH_WORKER_BATCH=str(batch))
 
 
 def _counts(factory: sessionmaker[Session]) -> tuple[int, int, int]:
