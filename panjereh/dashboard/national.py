@@ -28,7 +28,7 @@ import json
 import math
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
@@ -47,6 +47,7 @@ from panjereh.auth.passwords import hash_password
 from panjereh.calendars.service import calendar_for
 from panjereh.config import get_settings
 from panjereh.dashboard import periods, projector
+from panjereh.dashboard.models import DashboardRollup
 from panjereh.db import ExactDecimal, UTCDateTime, make_session_factory, transaction
 from panjereh.declarations.models import Declaration, DeclarationItem
 from panjereh.demo.history import (
@@ -214,6 +215,10 @@ class _Sink:
         if len(buffer) >= _FLUSH_ROWS:
             self.flush(table)
 
+    def add_all(self, table: str, rows: Iterable[tuple[Any, ...]]) -> None:
+        for row in rows:
+            self.add(table, row)
+
     def flush(self, table: str) -> None:
         rows = self.buffers[table]
         if not rows:
@@ -309,6 +314,12 @@ class _Pending:
     before: str | None
     after: str | None
     data: dict[str, Any]
+    seq: int = 0
+
+    @property
+    def detail(self) -> Any:
+        """What the projector reads of ``data`` (the event is handed to it in memory)."""
+        return projector.detail_of(self.kind, self.data)
 
 
 @dataclass(slots=True)
@@ -357,6 +368,7 @@ class _History:
         start: datetime,
         facts: IO[str] | None,
         places: set[tuple[str, str]],
+        replay: projector.Replay | None,
     ) -> None:
         self.session, self.sink, self.rng, self.now, self.start = session, sink, rng, now, start
         self.version, self.document = rules.active(session=session)
@@ -386,6 +398,14 @@ class _History:
         self.escalations = 0
         self.declarations = 0
         self.inquiries = 0
+        # The dashboard, folded from the events as they are written (no reading them back).
+        self.replay = replay
+        self.last_at: datetime | None = None
+        self.unfolded_since: datetime | None = None
+        self.goods: dict[int, tuple[tuple[str, int], list[tuple[str, int]]]] = {}
+        if replay is not None:
+            replay.calendars.update(self.calendars)
+            self.rates = replay.rates.of(self.version)
 
     def _max(self, column: Any) -> int:
         return int(self.session.scalar(select(func.max(column))) or 0)
@@ -488,6 +508,44 @@ class _History:
         self.prev = link
         if ev.kind.startswith("escalation."):
             self.escalations += 1
+        self.last_at = ev.at
+        if self.replay is not None:
+            ev.seq = self.seq
+            self.replay.apply(ev)
+            if self.unfolded_since is None:
+                self.unfolded_since = ev.at
+
+    def fold(self) -> None:
+        """Let the dashboard take in what was written since the last fold."""
+        if self.replay is not None and self.unfolded_since is not None:
+            self.replay.fold(self.unfolded_since)
+            self.unfolded_since = None
+
+    def _expect(self, template: _Template, declaration_id: int, plans: list[_Plan]) -> None:
+        """Tell the dashboard the groups and values of a declaration and its inquiries."""
+        assert self.replay is not None
+        found = self.goods.get(id(template))
+        if found is None:
+            goods = {n: (item[0], item[5], item[6]) for n, item in enumerate(template.items, 1)}
+            found = self.goods[id(template)] = (
+                projector.declaration_goods(goods, self.rates),
+                [
+                    projector.inquiry_goods(json.loads(n.item_lines), goods, self.rates)
+                    for n in template.needs
+                ],
+            )
+        (chapter, value), per_need = found
+        where = (template.province, template.office)
+        self.replay.expect_declaration(
+            declaration_id,
+            (projector.GOODS, projector.GOODS, *where, chapter),
+            value,
+            plans[0].received,
+        )
+        for plan, (chapter, value) in zip(plans, per_need, strict=True):
+            need = plan.need
+            key = (need.agency, need.inquiry_type, *where, chapter)
+            self.replay.expect_inquiry(plan.inquiry_id, declaration_id, key, value)
 
     def finish(self) -> tuple[int, str]:
         """Write what is due by now; the events after now never happened. Returns the new
@@ -526,6 +584,8 @@ class _History:
                 (self.next_id("declaration_items"), declaration_id, line_no, hs, description,
                  origin, quantity, unit, value, currency),
             )  # fmt: skip
+        if self.replay is not None:
+            self._expect(template, declaration_id, plans)
         self.push(
             at,
             "declaration.filed",
@@ -1133,6 +1193,8 @@ def generate(
         version, document = rules.active(session=session)
         agencies = sorted({t.agency for t in document.inquiry_types})
         traders, officers, heads = _users(session, rng, start, now, agencies)
+        if project:
+            projector.reset(session)
     templates = _templates(rng, document, version, TEMPLATES)
     per_declaration = sum(len(t.needs) for t in templates) / len(templates)
     declarations = max(1, round(inquiries / per_declaration))
@@ -1143,6 +1205,7 @@ def generate(
         "declaration_items": _columns(DeclarationItem),
         "inquiries": _columns(Inquiry),
         "escalation_firings": _columns(EscalationFiring),
+        "dashboard_rollups": projector.ROLLUP_COLUMNS,
     }
     _check_columns(tables)
     models = {
@@ -1151,6 +1214,7 @@ def generate(
         "declaration_items": DeclarationItem,
         "inquiries": Inquiry,
         "escalation_firings": EscalationFiring,
+        "dashboard_rollups": DashboardRollup,
     }
     converters = (
         {}
@@ -1162,8 +1226,24 @@ def generate(
     try:
         places = {(n.agency, t.province) for t in templates for n in t.needs}
         with factory() as session:
+            replay = None
+            if project:
+                replay = projector.Replay(
+                    session,
+                    insert=lambda rows: sink.add_all(
+                        "dashboard_rollups", projector.rollup_rows(rows)
+                    ),
+                    merge=_out_of_order,
+                )
             history = _History(
-                session, sink, rng=rng, now=now, start=start, facts=facts_file, places=places
+                session,
+                sink,
+                rng=rng,
+                now=now,
+                start=start,
+                facts=facts_file,
+                places=places,
+                replay=replay,
             )
             session.commit()
             holidays = next(iter(history.calendars.values())).holidays
@@ -1187,12 +1267,16 @@ def generate(
                     trader = rng.choice(traders[template.office])
                     history.file(template, at, trader, officers, heads)
                 if day.day == 1:
+                    history.fold()
                     sink.commit()
                     say(
                         f"  {day}: {history.declarations:,} declarations, "
                         f"{history.inquiries:,} inquiries, {history.seq:,} events"
                     )
             seq, link = history.finish()
+            history.fold()
+            if replay is not None:
+                replay.finish_rollups()
             sink.commit()
         counts = dict(sink.counts)
         with transaction(factory) as session:
@@ -1201,6 +1285,10 @@ def generate(
                 session.add(ChainHead(id=1, seq=seq, hash=link))
             else:
                 head.seq, head.hash = seq, link
+            if replay is not None:
+                replay.session = session
+                replay.finish_state()
+                projector.replayed(session, replay, seq, history.last_at, now)
     finally:
         sink.close()
         if facts_file is not None:
@@ -1212,8 +1300,7 @@ def generate(
     indexed = time.perf_counter() - t0
     t0 = time.perf_counter()
     if project:
-        say("  projecting the dashboard")
-        projector.rebuild(factory, limit=250_000, now=now)
+        projector.tidy(engine)
     projected = time.perf_counter() - t0
     return NationalSummary(
         declarations=counts["declarations"],
@@ -1239,6 +1326,13 @@ _EXPECTED = {
     "escalation_firings": ("id", "inquiry_id", "cycle", "step", "due_at", "fired_at",
                            "fired_by"),
 }  # fmt: skip
+
+
+def _out_of_order(rows: Mapping[Any, Any]) -> None:
+    raise RuntimeError(
+        f"the national history went back in time: {len(rows)} dashboard rows already written "
+        "were added to"
+    )
 
 
 def _check_columns(tables: Mapping[str, Sequence[str]]) -> None:

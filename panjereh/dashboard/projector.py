@@ -34,11 +34,11 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import (
     Engine,
@@ -99,18 +99,52 @@ ALL = "*"
 """The agency (or key) of a national group."""
 DEFAULT_LIMIT = 5000
 _CHUNK = 900
-_DATA_KINDS = (
-    "inquiry.created",
-    "inquiry.replied",
-    "inquiry.deadline_moved",
-    "inquiry.rejected",
-)
+_DETAIL = {
+    "inquiry.created": "due_at",
+    "inquiry.replied": "due_after",
+    "inquiry.deadline_moved": "new_due_at",
+    "inquiry.rejected": "reason",
+}
+"""The field of an event's data the projector reads (``level`` for escalations)."""
+
+
+def detail_of(kind: str, data: Mapping[str, Any]) -> Any:
+    """The field of ``data`` the projector reads for an event of ``kind`` (what ``_events``
+    has the database read), for events handed over in memory."""
+    name = _DETAIL.get(kind) or ("level" if kind.startswith("escalation.") else None)
+    return None if name is None else data.get(name)
+
+
 _NOT_ESCALATIONS = frozenset({"escalation.acknowledged"})
 
 FineKey = tuple[str, str, str, str, str]
 """The finest group: agency, inquiry type, province, customs office, HS chapter."""
 Target = tuple[str, str, str, int, str]
 """A rollup row's key: grain, dimension, agency, period, key."""
+
+
+class Projected(Protocol):
+    """What the projector reads of an event: a row of ``_events``, or an event handed over in
+    memory by whoever is writing the log (the national generator)."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def declaration_id(self) -> Any: ...  # an int for every kind that is handled
+    @property
+    def inquiry_id(self) -> Any: ...
+    @property
+    def after(self) -> str | None: ...
+    @property
+    def detail(self) -> Any: ...
+
+
+DayGroup = tuple[str, str, str, int]
+"""A group's day: dimension, agency, key, day."""
 _T = TypeVar("_T")
 
 
@@ -184,6 +218,16 @@ class _Acc:
         self.measures = [0] * len(MEASURES)
         self.hists: list[dict[int, int]] = [{}, {}, {}]
 
+    def add_all(self, parts: Sequence[_Acc]) -> None:
+        """Add ``parts`` into this one."""
+        self.measures = [
+            sum(column) for column in zip(self.measures, *(p.measures for p in parts), strict=True)
+        ]
+        for n, target in enumerate(self.hists):
+            for part in parts:
+                for index, count in part.hists[n].items():
+                    target[index] = target.get(index, 0) + count
+
     @staticmethod
     def total(parts: list[_Acc]) -> _Acc:
         """The sum of ``parts`` (the part itself when there is one)."""
@@ -240,6 +284,25 @@ class _Rates:
         return rates
 
 
+Goods = Mapping[int, tuple[str, Decimal, str]]
+"""A declaration's goods lines: HS code, value and currency by line number."""
+
+
+def inquiry_goods(
+    lines: Iterable[int], goods: Goods, rates: Mapping[str, Decimal]
+) -> tuple[str, int]:
+    """The HS chapter (of its first line) and the US-dollar value of an inquiry's goods."""
+    mine = [goods[n] for n in sorted(lines) if n in goods]
+    chapter = mine[0][0][:2] if mine else ""
+    return chapter, _usd(((v, c) for _, v, c in mine), rates)
+
+
+def declaration_goods(goods: Goods, rates: Mapping[str, Decimal]) -> tuple[str, int]:
+    """The HS chapter (of its first line) and the US-dollar value of a declaration's goods."""
+    chapter = goods[min(goods)][0][:2] if goods else ""
+    return chapter, _usd(((v, c) for _, v, c in goods.values()), rates)
+
+
 def _usd(lines: Iterable[tuple[Decimal, str]], rates: Mapping[str, Decimal]) -> int:
     """Whole US dollars of goods lines; a currency without a reference rate adds nothing."""
     total = Decimal(0)
@@ -262,18 +325,17 @@ class _Batch:
         self.reasons: dict[tuple[str, int, str], int] = {}
         self.calendars: dict[tuple[str, str], BusinessCalendar] = {}
         self.rates = _Rates(session)
+        self.statics: dict[int, _Static] = {}
+        self.filed: dict[int, _Declaration] = {}
         self.last_approved: _Inquiry | None = None
         self.skipped = 0
 
     # -- loading what the events need -----------------------------------------------------
 
-    def load(self, events: Sequence[Row[Any]]) -> None:
-        created = [e.inquiry_id for e in events if e.kind == "inquiry.created"]
-        filed = [
-            e.declaration_id
-            for e in events
-            if e.kind == "declaration.filed" and e.after != "cleared"
-        ]
+    def load(self, events: Sequence[Projected]) -> None:
+        """Read what ``events`` need: the new inquiries and declarations, and the stored state
+        of the open ones they move."""
+        created, filed = self._load_new(events)
         other_inquiries = {
             e.inquiry_id for e in events if e.inquiry_id is not None and e.kind != "inquiry.created"
         } - set(created)
@@ -282,8 +344,6 @@ class _Batch:
             for e in events
             if e.kind in ("declaration.cleared", "declaration.refused", "declaration.cancelled")
         } - set(filed)
-        self.statics = {s.inquiry_id: s for s in self._statics(created)}
-        self.filed = self._filed_declarations(filed)
         self._load_open_inquiries(sorted(other_inquiries))
         self._load_open_declarations(sorted(other_declarations))
         keys = {s.key for s in self.statics.values()}
@@ -291,6 +351,18 @@ class _Batch:
         keys.update(d.key for d in self.filed.values())
         keys.update(d.key for d in self.declarations.values())
         self._load_open_cells(sorted(keys))
+
+    def _load_new(self, events: Sequence[Projected]) -> tuple[list[int], list[int]]:
+        """The group and value of the inquiries and declarations ``events`` create."""
+        created = [e.inquiry_id for e in events if e.kind == "inquiry.created"]
+        filed = [
+            e.declaration_id
+            for e in events
+            if e.kind == "declaration.filed" and e.after != "cleared"
+        ]
+        self.statics = {s.inquiry_id: s for s in self._statics(created)}
+        self.filed = self._filed_declarations(filed)
+        return created, filed
 
     def _id_filter(self, column: Any, ids: Sequence[int]) -> Iterator[Any]:
         """WHERE clauses covering ``ids``: one range when they are dense, else IN chunks."""
@@ -303,21 +375,20 @@ class _Batch:
         for part in chunks(sorted(ids)):
             yield column.in_(part)
 
+    def _read(self, query: Any) -> Iterable[Any]:
+        """Rows of a Core query, on the session's connection (no ORM loading)."""
+        return self.session.connection().execute(query)
+
     def _items(
         self, declaration_ids: Sequence[int]
     ) -> dict[int, dict[int, tuple[str, Decimal, str]]]:
         """Goods lines (HS code, value, currency) by declaration and line number."""
         wanted = set(declaration_ids)
         items: dict[int, dict[int, tuple[str, Decimal, str]]] = {}
-        for where in self._id_filter(DeclarationItem.declaration_id, sorted(wanted)):
-            rows = self.session.execute(
-                select(
-                    DeclarationItem.declaration_id,
-                    DeclarationItem.line_no,
-                    DeclarationItem.hs_code,
-                    DeclarationItem.value,
-                    DeclarationItem.currency,
-                ).where(where)
+        t = _table(DeclarationItem).c
+        for where in self._id_filter(t.declaration_id, sorted(wanted)):
+            rows = self._read(
+                select(t.declaration_id, t.line_no, t.hs_code, t.value, t.currency).where(where)
             )
             for declaration_id, line_no, hs_code, value, currency in rows:
                 if declaration_id in wanted:
@@ -329,21 +400,22 @@ class _Batch:
             return []
         wanted = set(inquiry_ids)
         rows: list[Any] = []
-        for where in self._id_filter(Inquiry.id, sorted(wanted)):
+        i, d = _table(Inquiry).c, _table(Declaration).c
+        for where in self._id_filter(i.id, sorted(wanted)):
             rows.extend(
                 row
-                for row in self.session.execute(
+                for row in self._read(
                     select(
-                        Inquiry.id,
-                        Inquiry.declaration_id,
-                        Inquiry.agency_code,
-                        Inquiry.inquiry_type,
-                        Inquiry.province,
-                        Inquiry.item_lines,
-                        Declaration.customs_office,
-                        Declaration.rule_set_version,
+                        i.id,
+                        i.declaration_id,
+                        i.agency_code,
+                        i.inquiry_type,
+                        i.province,
+                        i.item_lines,
+                        d.customs_office,
+                        d.rule_set_version,
                     )
-                    .join(Declaration, Declaration.id == Inquiry.declaration_id)
+                    .join_from(_table(Inquiry), _table(Declaration), d.id == i.declaration_id)
                     .where(where)
                 )
                 if row[0] in wanted
@@ -351,10 +423,9 @@ class _Batch:
         items = self._items(sorted({row[1] for row in rows}))
         found = []
         for inquiry_id, declaration_id, agency, kind, province, lines, office, version in rows:
-            goods = items.get(declaration_id, {})
-            mine = [goods[n] for n in sorted(lines) if n in goods]
-            chapter = mine[0][0][:2] if mine else ""
-            value = _usd(((v, c) for _, v, c in mine), self.rates.of(version))
+            chapter, value = inquiry_goods(
+                lines, items.get(declaration_id, {}), self.rates.of(version)
+            )
             key = (agency, kind, province, office, chapter)
             found.append(_Static(inquiry_id, declaration_id, key, value))
         return found
@@ -364,16 +435,13 @@ class _Batch:
             return {}
         wanted = set(declaration_ids)
         rows: list[Any] = []
-        for where in self._id_filter(Declaration.id, sorted(wanted)):
+        d = _table(Declaration).c
+        for where in self._id_filter(d.id, sorted(wanted)):
             rows.extend(
                 row
-                for row in self.session.execute(
+                for row in self._read(
                     select(
-                        Declaration.id,
-                        Declaration.province,
-                        Declaration.customs_office,
-                        Declaration.rule_set_version,
-                        Declaration.filed_at,
+                        d.id, d.province, d.customs_office, d.rule_set_version, d.filed_at
                     ).where(where)
                 )
                 if row[0] in wanted
@@ -381,9 +449,9 @@ class _Batch:
         items = self._items(sorted(wanted))
         found = {}
         for declaration_id, province, office, version, filed_at in rows:
-            goods = items.get(declaration_id, {})
-            chapter = goods[min(goods)][0][:2] if goods else ""
-            value = _usd(((v, c) for _, v, c in goods.values()), self.rates.of(version))
+            chapter, value = declaration_goods(
+                items.get(declaration_id, {}), self.rates.of(version)
+            )
             key = (GOODS, GOODS, province, office, chapter)
             found[declaration_id] = _Declaration(declaration_id, key, value, filed_at)
         return found
@@ -489,7 +557,7 @@ class _Batch:
             start = stop
             day += 1
 
-    def apply(self, event: Row[Any]) -> None:
+    def apply(self, event: Projected) -> None:
         kind = event.kind
         handler = _HANDLERS.get(kind)
         if handler is not None:
@@ -497,20 +565,19 @@ class _Batch:
         elif kind.startswith("escalation.") and kind not in _NOT_ESCALATIONS:
             self._escalation(event)
 
-    def _inquiry(self, event: Row[Any]) -> _Inquiry | None:
+    def _inquiry(self, event: Projected) -> _Inquiry | None:
         found = self.inquiries.get(event.inquiry_id)
         if found is None or found.closed:
             self.skipped += 1
             return None
         return found
 
-    def _created(self, event: Row[Any]) -> None:
-        static = self.statics.get(event.inquiry_id)
+    def _created(self, event: Projected) -> None:
+        static = self.statics.pop(event.inquiry_id, None)
         if static is None:
             self.skipped += 1
             return
-        data = event.data or {}
-        due = datetime.fromisoformat(data["due_at"]) if "due_at" in data else event.at
+        due = datetime.fromisoformat(event.detail) if event.detail else event.at
         inquiry = _Inquiry(
             static.inquiry_id,
             static.declaration_id,
@@ -537,7 +604,7 @@ class _Batch:
             inquiry.paused_minutes += _minutes_between(inquiry.segment_start, at)
         inquiry.segment_start = at
 
-    def _info_requested(self, event: Row[Any]) -> None:
+    def _info_requested(self, event: Projected) -> None:
         inquiry = self._inquiry(event)
         if inquiry is None:
             return
@@ -546,24 +613,22 @@ class _Batch:
         self.cell(inquiry.key, periods.tehran_day(event.at)).measures[INFO] += 1
         self.change_open(inquiry.key, event.at, count=0, value=0, paused=1)
 
-    def _replied(self, event: Row[Any]) -> None:
+    def _replied(self, event: Projected) -> None:
         inquiry = self._inquiry(event)
         if inquiry is None:
             return
         self._run_until(inquiry, event.at)
         inquiry.paused = False
         inquiry.changed = True
-        data = event.data or {}
-        if "due_after" in data:
-            inquiry.due_at = datetime.fromisoformat(data["due_after"])
+        if event.detail:
+            inquiry.due_at = datetime.fromisoformat(event.detail)
         self.cell(inquiry.key, periods.tehran_day(event.at)).measures[REPLIES] += 1
         self.change_open(inquiry.key, event.at, count=0, value=0, paused=-1)
 
-    def _deadline_moved(self, event: Row[Any]) -> None:
+    def _deadline_moved(self, event: Projected) -> None:
         inquiry = self._inquiry(event)
-        data = event.data or {}
-        if inquiry is not None and "new_due_at" in data:
-            inquiry.due_at = datetime.fromisoformat(data["new_due_at"])
+        if inquiry is not None and event.detail:
+            inquiry.due_at = datetime.fromisoformat(event.detail)
             inquiry.changed = True
 
     def _close(self, inquiry: _Inquiry, at: datetime) -> None:
@@ -577,7 +642,7 @@ class _Batch:
             paused=-1 if inquiry.paused else 0,
         )
 
-    def _answered(self, event: Row[Any]) -> None:
+    def _answered(self, event: Projected) -> None:
         inquiry = self._inquiry(event)
         if inquiry is None:
             return
@@ -591,7 +656,7 @@ class _Batch:
             self.last_approved = inquiry
         else:
             m[REJECTED] += 1
-            reason = (event.data or {}).get("reason")
+            reason = event.detail
             if reason:
                 rk = (inquiry.key[0], periods.tehran_day(at), normalise_reason(str(reason)))
                 self.reasons[rk] = self.reasons.get(rk, 0) + 1
@@ -608,7 +673,7 @@ class _Batch:
         b = histogram.bin_of(elapsed)
         h[b] = h.get(b, 0) + 1
 
-    def _ended(self, event: Row[Any]) -> None:
+    def _ended(self, event: Projected) -> None:
         inquiry = self._inquiry(event)
         if inquiry is None:
             return
@@ -616,19 +681,18 @@ class _Batch:
         measure = WITHDRAWN if event.kind == "inquiry.withdrawn" else LAPSED
         self.cell(inquiry.key, periods.tehran_day(event.at)).measures[measure] += 1
 
-    def _escalation(self, event: Row[Any]) -> None:
+    def _escalation(self, event: Projected) -> None:
         inquiry = self._inquiry(event)
         if inquiry is None:
             return
-        data = event.data or {}
-        level = int(data.get("level") or 1)
+        level = int(event.detail or 1)
         inquiry.level = max(inquiry.level, level)
         inquiry.changed = True
         index = ESCALATIONS[min(max(level, 1), len(ESCALATIONS)) - 1]
         self.cell(inquiry.key, periods.tehran_day(event.at)).measures[index] += 1
 
-    def _declaration_filed(self, event: Row[Any]) -> None:
-        declaration = self.filed.get(event.declaration_id)
+    def _declaration_filed(self, event: Projected) -> None:
+        declaration = self.filed.pop(event.declaration_id, None)
         if declaration is None:
             return  # cleared at once (it needed no inquiry): no agency is involved
         self.declarations[declaration.declaration_id] = declaration
@@ -637,7 +701,7 @@ class _Batch:
         acc[GOODS_VALUE] += declaration.value_usd
         self.change_open(declaration.key, event.at, count=1, value=declaration.value_usd)
 
-    def _declaration_closed(self, event: Row[Any]) -> None:
+    def _declaration_closed(self, event: Projected) -> None:
         declaration = self.declarations.get(event.declaration_id)
         if declaration is None or declaration.closed:
             self.skipped += 1
@@ -694,19 +758,26 @@ class _Batch:
         self._write_open_cells()
 
     def _write_rollups(self) -> None:
-        # Two steps, each gathering the parts of every target first and adding them column by
-        # column (sum over zip runs in C): finest cells into day groups, day groups into
-        # every period they belong to.
-        by_day: dict[tuple[str, str, str, int], list[_Acc]] = {}
+        write_rollups(self.session, self._rollups())
+
+    def _day_groups(self) -> dict[DayGroup, list[_Acc]]:
+        """The cells of every group's day."""
+        by_day: dict[DayGroup, list[_Acc]] = {}
         for (key, day), acc in self.cells.items():
             for dimension, agency, value in _groups(key):
                 by_day.setdefault((dimension, agency, value, day), []).append(acc)
+        return by_day
+
+    def _rollups(self) -> dict[Target, _Acc]:
+        """The cells added into every rollup row they belong to. Two steps, each gathering the
+        parts of every target first and adding them column by column (sum over zip runs in
+        C): finest cells into day groups, day groups into every period they belong to."""
         rollups: dict[Target, list[_Acc]] = {}
-        for (dimension, agency, value, day), parts in by_day.items():
+        for (dimension, agency, value, day), parts in self._day_groups().items():
             total = _Acc.total(parts)
             for grain, period in periods.periods_of(day):
                 rollups.setdefault((grain, dimension, agency, period, value), []).append(total)
-        write_rollups(self.session, {t: _Acc.total(parts) for t, parts in rollups.items()})
+        return {t: _Acc.total(parts) for t, parts in rollups.items()}
 
     def _write_reasons(self) -> None:
         if not self.reasons:
@@ -859,6 +930,123 @@ _HANDLERS = {
     "declaration.cancelled": _Batch._declaration_closed,
 }
 
+
+RollupWriter = Callable[[Mapping[Target, "_Acc"]], None]
+"""Writes rollup rows that are not stored yet."""
+
+
+class Replay(_Batch):
+    """The whole log folded in one pass (``rebuild``, and the national generator as it writes
+    the log), in the caller's transaction.
+
+    Unlike a batch of the incremental projector, what is open stays in memory from one slice
+    of the log to the next instead of going to the store and back, and rollups are added up
+    in memory. A day row is written once, when it has *settled*: when no later event can add
+    to it, because the events have moved past it and every open group has counted its capital
+    past it too; it is then added into its week, months and all time, and a week row is
+    written when its last day has settled. Only the month, Jalali month and all-time rows (a
+    few per group) wait to the end. A contribution to a row already written (a log whose
+    instants are not in ``seq`` order) is added into the stored row, as the incremental
+    projector does.
+
+    ``insert`` writes new rollup rows (default: in bulk, through ``session``); ``merge`` adds
+    into stored ones (default: ``write_rollups``).
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        insert: RollupWriter | None = None,
+        merge: RollupWriter | None = None,
+    ) -> None:
+        super().__init__(session)
+        self.days: dict[DayGroup, _Acc] = {}
+        self.coarse: dict[Target, _Acc] = {}
+        self.settled_before = 0  # a day: the rows of the days before it are written
+        self.insert = insert or (lambda rows: _insert_rollups(session, rows))
+        self.merge = merge or (lambda rows: write_rollups(session, rows))
+
+    def load(self, events: Sequence[Projected]) -> None:
+        self._load_new(events)
+
+    def expect_inquiry(
+        self, inquiry_id: int, declaration_id: int, key: FineKey, value: int
+    ) -> None:
+        """What ``inquiry.created`` of ``inquiry_id`` will need, from whoever wrote it (instead
+        of ``load`` reading it back)."""
+        self.statics[inquiry_id] = _Static(inquiry_id, declaration_id, key, value)
+
+    def expect_declaration(
+        self, declaration_id: int, key: FineKey, value: int, filed_at: datetime
+    ) -> None:
+        """What ``declaration.filed`` of ``declaration_id`` will need (see ``expect_inquiry``)."""
+        self.filed[declaration_id] = _Declaration(declaration_id, key, value, filed_at)
+
+    def fold(self, first: datetime) -> None:
+        """Take in the cells of the events applied since the last fold (the first of them at
+        ``first``; none that follow is earlier); write the rows that have settled; forget what
+        closed."""
+        days = self.days
+        for group, parts in self._day_groups().items():
+            found = days.get(group)
+            if found is None:
+                days[group] = found = _Acc()
+            found.add_all(parts)
+        self.cells.clear()
+        self.inquiries = {k: i for k, i in self.inquiries.items() if not i.closed}
+        self.declarations = {k: d for k, d in self.declarations.items() if not d.closed}
+        oldest = periods.tehran_day(first)
+        counting = [c.integrated_to for c in self.open_cells.values() if c.value_usd]
+        if counting:
+            oldest = min(oldest, periods.day_of_minute(min(counting)))
+        self._settle(oldest - 1)
+
+    def _settle(self, before: int) -> None:
+        """Write the day rows of the days before ``before`` and the weeks that end before it."""
+        fresh: dict[Target, _Acc] = {}
+        late: dict[Target, _Acc] = {}
+        coarse = self.coarse
+        for group in [g for g in self.days if g[3] < before]:
+            acc = self.days.pop(group)
+            dimension, agency, value, day = group
+            row: Target = ("d", dimension, agency, day, value)
+            (late if day < self.settled_before else fresh)[row] = acc
+            for grain, period in periods.periods_of(day)[1:]:
+                target: Target = (grain, dimension, agency, period, value)
+                found = coarse.get(target)
+                if found is None:
+                    coarse[target] = found = _Acc()
+                found.add_all((acc,))
+        for target in [t for t in coarse if t[0] == "w" and t[3] + 6 < before]:
+            written = target[3] + 6 < self.settled_before
+            (late if written else fresh)[target] = coarse.pop(target)
+        if late:
+            self.merge(late)
+        if fresh:
+            self.insert(fresh)
+        self.settled_before = max(self.settled_before, before)
+
+    def finish(self) -> None:
+        """Write everything still in memory."""
+        self.finish_rollups()
+        self.finish_state()
+
+    def finish_rollups(self) -> None:
+        """Write the rollup rows still in memory."""
+        self._settle(2**31)
+        if self.coarse:
+            self.insert(self.coarse)
+        self.coarse = {}
+
+    def finish_state(self) -> None:
+        """Write the reasons and what is open now, through ``self.session``."""
+        self._write_reasons()
+        self._write_open_inquiries()
+        self._write_open_declarations()
+        self._write_open_cells()
+
+
 _KEY_NAMES = ("agency", "inquiry_type", "province", "customs_office", "hs_chapter")
 
 
@@ -922,6 +1110,46 @@ def _groups(key: FineKey) -> tuple[tuple[str, str, str], ...]:
 _ROLLUP_KEYS = ("grain", "dimension", "agency", "period", "key")
 
 
+def _rollup_row(target: Target, acc: _Acc) -> dict[str, Any]:
+    values: dict[str, Any] = dict(zip(MEASURES, acc.measures, strict=True))
+    for name, hist in zip(HISTOGRAMS, acc.hists, strict=True):
+        values[name] = histogram.encode(hist)
+    values.update(zip(_ROLLUP_KEYS, target, strict=True))
+    return values
+
+
+ROLLUP_COLUMNS = (*_ROLLUP_KEYS, *MEASURES, *HISTOGRAMS)
+"""The columns of ``dashboard_rollups``, in the order of ``rollup_rows``."""
+
+
+def rollup_rows(rollups: Mapping[Target, _Acc]) -> Iterator[tuple[Any, ...]]:
+    """Rollups as rows of ``ROLLUP_COLUMNS`` (plain integers, text and bytes: stored alike by
+    both databases)."""
+    for target, acc in rollups.items():
+        yield (*target, *acc.measures, *(histogram.encode(h) for h in acc.hists))
+
+
+def _insert_rollups(session: Session, rollups: Mapping[Target, _Acc]) -> None:
+    """Write rows that are not stored yet, in bulk: ``COPY`` on PostgreSQL, one prepared
+    ``INSERT`` run over every row on SQLite."""
+    rows = list(rollup_rows(rollups))
+    table, names = DashboardRollup.__tablename__, ", ".join(f'"{c}"' for c in ROLLUP_COLUMNS)
+    cursor = session.connection().connection.cursor()
+    try:
+        if is_postgres(session):
+            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" for _ in ROLLUP_COLUMNS)
+            cursor.executemany(
+                f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608 - our names
+                rows,
+            )
+    finally:
+        cursor.close()
+
+
 def write_rollups(session: Session, rollups: Mapping[Target, _Acc]) -> None:
     """Add ``rollups`` into the stored rows (reading the rows that exist, writing sums)."""
     t = DashboardRollup
@@ -935,14 +1163,10 @@ def write_rollups(session: Session, rollups: Mapping[Target, _Acc]) -> None:
     updates: list[dict[str, Any]] = []
     for target, acc in rollups.items():
         stored = existing.get(target)
-        values: dict[str, Any] = {}
         if stored is None:
-            values.update(dict(zip(MEASURES, acc.measures, strict=True)))
-            for name, hist in zip(HISTOGRAMS, acc.hists, strict=True):
-                values[name] = histogram.encode(hist)
-            values.update(dict(zip(_ROLLUP_KEYS, target, strict=True)))
-            inserts.append(values)
+            inserts.append(_rollup_row(target, acc))
             continue
+        values: dict[str, Any] = {}
         for name, delta in zip(MEASURES, acc.measures, strict=True):
             values[name] = getattr(stored, name) + delta
         for name, hist in zip(HISTOGRAMS, acc.hists, strict=True):
@@ -986,23 +1210,32 @@ def _position(session: Session) -> DashboardPosition | None:
     return position
 
 
-def _events(session: Session, after: int, limit: int) -> Sequence[Row[Any]]:
-    e = Event
-    data = case((e.kind.in_(_DATA_KINDS) | e.kind.like("escalation.%"), e.data), else_=null())
-    return session.execute(
-        select(
-            e.seq,
-            e.at,
-            e.kind,
-            e.declaration_id,
-            e.inquiry_id,
-            e.after,
-            data.label("data"),
+def _events(session: Session, after: int, limit: int) -> Sequence[Any]:
+    e = _table(Event).c
+    # The one field of ``data`` each kind needs, read by the database (no JSON decoding here).
+    detail = case(
+        *((e.kind == kind, e.data[field].as_string()) for kind, field in _DETAIL.items()),
+        (e.kind.like("escalation.%"), e.data["level"].as_string()),
+        else_=null(),
+    )
+    return (
+        session.connection()
+        .execute(
+            select(
+                e.seq,
+                e.at,
+                e.kind,
+                e.declaration_id,
+                e.inquiry_id,
+                e.after,
+                detail.label("detail"),
+            )
+            .where(e.seq > after)
+            .order_by(e.seq)
+            .limit(limit)
         )
-        .where(e.seq > after)
-        .order_by(e.seq)
-        .limit(limit)
-    ).all()
+        .all()
+    )
 
 
 def project_once(session: Session, *, limit: int | None = None, now: datetime | None = None) -> int:
@@ -1056,19 +1289,38 @@ def reset(session: Session) -> None:
 def rebuild(
     factory: sessionmaker[Session], *, limit: int = 100_000, now: datetime | None = None
 ) -> int:
-    """Empty the aggregates and replay the whole log (``panjereh dashboard rebuild``); one
-    transaction per ``limit`` events. Returns how many events were projected."""
+    """Empty the aggregates and replay the whole log (``panjereh dashboard rebuild``), reading
+    it ``limit`` events at a time, in one transaction: the dashboard moves from the old
+    figures to the rebuilt ones at once, and a rebuild that fails leaves the old ones. Returns
+    how many events were projected."""
+    total = 0
     with transaction(factory) as session:
         reset(session)
-    total = 0
-    while True:
-        with transaction(factory) as session:
-            done = project_once(session, limit=limit, now=now)
-        total += done
-        if done == 0:
-            break
+        replay = Replay(session)
+        last = None
+        while events := _events(session, last.seq if last else 0, limit):
+            replay.load(events)
+            for event in events:
+                replay.apply(event)
+            replay.fold(events[0].at)
+            total += len(events)
+            last = events[-1]
+        replay.finish()
+        replayed(session, replay, last.seq if last else 0, last.at if last else None, now)
     tidy(factory.kw["bind"])
     return total
+
+
+def replayed(
+    session: Session, replay: Replay, seq: int, at: datetime | None, now: datetime | None
+) -> None:
+    """Put the position after a replay that ended at event ``seq`` (of instant ``at``)."""
+    if replay.skipped:
+        log.warning("dashboard: %s events referred to nothing open; skipped", replay.skipped)
+    moved: dict[str, Any] = {"seq": seq, "event_at": at}
+    if now is not None:
+        moved["projected_at"] = now
+    session.execute(update(DashboardPosition).where(DashboardPosition.id == 1).values(moved))
 
 
 def tidy(engine: Engine) -> None:
