@@ -32,6 +32,7 @@ stretch from the last event to now is added when read.
 from __future__ import annotations
 
 import logging
+import operator
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -218,8 +219,24 @@ class _Acc:
         self.measures = [0] * len(MEASURES)
         self.hists: list[dict[int, int]] = [{}, {}, {}]
 
+    def copy(self) -> _Acc:
+        out = _Acc.__new__(_Acc)
+        out.measures = list(self.measures)
+        out.hists = [dict(h) for h in self.hists]
+        return out
+
+    def add(self, part: _Acc) -> None:
+        """Add ``part`` into this one."""
+        self.measures = list(map(operator.add, self.measures, part.measures))
+        for target, source in zip(self.hists, part.hists, strict=True):
+            for index, count in source.items():
+                target[index] = target.get(index, 0) + count
+
     def add_all(self, parts: Sequence[_Acc]) -> None:
-        """Add ``parts`` into this one."""
+        """Add ``parts`` into this one (column by column: ``sum`` over ``zip`` runs in C)."""
+        if len(parts) == 1:
+            self.add(parts[0])
+            return
         self.measures = [
             sum(column) for column in zip(self.measures, *(p.measures for p in parts), strict=True)
         ]
@@ -991,8 +1008,10 @@ class Replay(_Batch):
         for group, parts in self._day_groups().items():
             found = days.get(group)
             if found is None:
-                days[group] = found = _Acc()
-            found.add_all(parts)
+                days[group] = found = parts[0].copy()
+                parts = parts[1:]
+            if parts:
+                found.add_all(parts)
         self.cells.clear()
         self.inquiries = {k: i for k, i in self.inquiries.items() if not i.closed}
         self.declarations = {k: d for k, d in self.declarations.items() if not d.closed}
@@ -1016,8 +1035,9 @@ class Replay(_Batch):
                 target: Target = (grain, dimension, agency, period, value)
                 found = coarse.get(target)
                 if found is None:
-                    coarse[target] = found = _Acc()
-                found.add_all((acc,))
+                    coarse[target] = acc.copy()
+                else:
+                    found.add(acc)
         for target in [t for t in coarse if t[0] == "w" and t[3] + 6 < before]:
             written = target[3] + 6 < self.settled_before
             (late if written else fresh)[target] = coarse.pop(target)
