@@ -59,7 +59,6 @@ from bench.common import (
 from bench.filing import BODY
 from bench.server import cpu_seconds
 from panjereh.calendars.service import bump_revision, calendar_for
-from panjereh.calendars.service import revision as calendar_revision
 from panjereh.clock import ManualClock
 from panjereh.config import Settings
 from panjereh.db import make_session_factory, transaction
@@ -202,7 +201,6 @@ def _requirements(engine: Engine, at: datetime) -> list[Requirement]:
         ladders = policies.active_policies(
             session=session, inquiry_types=[r.inquiry_type for r in check.inquiries]
         )
-        at_revision = calendar_revision(session=session)
         out = []
         for r in check.inquiries:
             version, policy = ladders[r.inquiry_type]
@@ -210,7 +208,6 @@ def _requirements(engine: Engine, at: datetime) -> list[Requirement]:
                 session=session,
                 agency_code=r.agency_code,
                 province=payload.province,
-                at_revision=at_revision,
             )
             constant = {
                 "inquiry_type": r.inquiry_type,

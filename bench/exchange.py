@@ -39,7 +39,7 @@ from panjereh.db import make_engine, make_session_factory, transaction
 from panjereh.declarations.flows import file_declaration
 from panjereh.declarations.schemas import DeclarationIn
 from panjereh.exchange import messages, service
-from panjereh.exchange.models import MessageKind, Mode
+from panjereh.exchange.models import AgencyMessage, MessageKind, Mode
 from panjereh.jobs.models import Job
 
 TITLE = "Agency exchange: pushes to agencies' systems (issue 4)"
@@ -103,7 +103,7 @@ def _prepare(url: str, inquiries: int, receiver: str) -> list[tuple[str, int]]:
             file_declaration(session=s, principal=who, payload=payload, at=now)
     with transaction(factory) as s:
         # Filing queued one push each: deliver those in the backlog like the others.
-        pairs = [("IVO", i) for i in s.scalars(select(messages.AgencyMessage.inquiry_id))]
+        pairs = [("IVO", i) for i in s.scalars(select(AgencyMessage.inquiry_id))]
     engine.dispose()
     return pairs
 
@@ -127,9 +127,7 @@ def _write(
             ]
             messages.write(s, modes, batch, at=at)
             ids = s.scalars(
-                select(messages.AgencyMessage.message_id)
-                .order_by(messages.AgencyMessage.id.desc())
-                .limit(size)
+                select(AgencyMessage.message_id).order_by(AgencyMessage.id.desc()).limit(size)
             ).all()
         done = time.time()
         committed += [(m, done) for m in ids]

@@ -32,6 +32,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -430,7 +431,9 @@ class CoreFloor:
         tables = metadata.tables
         dialect = self.engine.dialect
 
-        def typed(table: str, row: dict[str, Any], drop: tuple[str, ...] = ("id",)) -> dict:
+        def typed(
+            table: str, row: dict[str, Any], drop: tuple[str, ...] = ("id",)
+        ) -> dict[str, Any]:
             out = {}
             for name, value in row.items():
                 if name in drop:
@@ -510,7 +513,9 @@ class CoreFloor:
         started = time.perf_counter()
         with self.engine.begin() as connection:
             result = connection.execute(self.insert_declaration, self.declaration_row)
-            declaration_id = result.inserted_primary_key[0]
+            key = result.inserted_primary_key
+            assert key is not None
+            declaration_id = key[0]
             connection.execute(
                 self.insert_items, [{**r, "declaration_id": declaration_id} for r in self.items]
             )
@@ -644,7 +649,7 @@ class Service:
             session.close()
         if response.status_code != 201:
             raise BenchError(f"filing answered {response.status_code}")
-        filed = json.loads(response.body)
+        filed = json.loads(bytes(response.body))
         self.times.filed(started)
         for inquiry in filed["inquiries"]:
             started = time.perf_counter()
@@ -996,7 +1001,7 @@ def run(options: Options) -> Result:
         for variant, service in services.items():
             store = options.workdir / f"{variant}.db"
             paths[variant] = Runner(
-                getattr(service, variant), service.times, lambda p=store: sqlite_bytes(p)
+                getattr(service, variant), service.times, partial(sqlite_bytes, store)
             )
         measured = _measure(paths, options=options)
         for service in services.values():
@@ -1081,7 +1086,7 @@ def _postgres(options: Options, figures: Figures) -> None:
                     variant: Runner(
                         getattr(service, variant),
                         service.times,
-                        lambda u=urls[variant]: postgres_bytes(u),
+                        partial(postgres_bytes, urls[variant]),
                     )
                     for variant, service in services.items()
                 },

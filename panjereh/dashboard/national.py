@@ -1,11 +1,12 @@
-"""A national history at scale: millions of inquiries over years, written fast, then projected.
+"""A national history at scale: millions of inquiries over years, written fast, with its dashboard.
 
 ``generate`` writes what the single window would have stored after ``years`` of national use
 (``panjereh demo-data --scale national``): traders, declarations with real goods (the demo's
 trade lanes and offices), every inquiry the active rule set asks for, the agencies' answers at
 their own pace, requests for information and replies, lapses, refusals, cancellations, every
 escalation step the ladder fires, and the hash-chained event log, in one global time order.
-Then the projector builds the dashboard from those events (``projector.rebuild``).
+The projector's replay (``projector.Replay``, what ``projector.rebuild`` uses) is handed each
+event as it is chained, so the dashboard is built as the log is written, not read back after.
 
 It is fast because it plans each declaration whole (its inquiries' timelines and the fan-in)
 and writes rows in bulk (``COPY`` on PostgreSQL, ``executemany`` on SQLite) instead of going
@@ -24,6 +25,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import heapq
+import itertools
 import json
 import math
 import random
@@ -99,14 +101,19 @@ class NationalSummary:
     seconds_index: float
     seconds_project: float
 
+    @property
+    def seconds_total(self) -> float:
+        return self.seconds_generate + self.seconds_index + self.seconds_project
+
     def lines(self) -> list[str]:
         """A printable summary."""
         return [
             f"National history {self.first_day} .. {self.last_day}: {self.declarations:,} "
             f"declarations, {self.items:,} goods lines, {self.inquiries:,} inquiries, "
             f"{self.events:,} chained events ({self.escalations:,} escalation steps).",
-            f"Written in {self.seconds_generate:.0f} s, indexed in {self.seconds_index:.0f} s, "
-            f"dashboard projected in {self.seconds_project:.0f} s.",
+            f"Written with its dashboard in {self.seconds_generate:.0f} s, indexed in "
+            f"{self.seconds_index:.0f} s, dashboard tables vacuumed and analysed in "
+            f"{self.seconds_project:.0f} s; {self.seconds_total / 60:.1f} minutes in all.",
         ]
 
 
@@ -1251,7 +1258,8 @@ def generate(
             days = _filing_days(first, last, holidays)
             total = sum(w for _, w in days)
             carry = 0.0
-            weights = [1.0 / (1 + i) for i in range(len(templates))]
+            # Cumulative once: ``choices`` would add up 4,000 weights at every call.
+            popular = list(itertools.accumulate(1.0 / (1 + i) for i in range(len(templates))))
             for day, weight in days:
                 carry += declarations * weight / total
                 count = int(carry)
@@ -1260,7 +1268,7 @@ def generate(
                     if at >= now:
                         continue
                     template = (
-                        rng.choices(templates, weights)[0]
+                        rng.choices(templates, cum_weights=popular)[0]
                         if rng.random() < 0.3
                         else rng.choice(templates)
                     )
