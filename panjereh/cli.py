@@ -195,7 +195,7 @@ def demo_data(
     """Load realistic demo history: real agencies and HS codes, traders in several provinces,
     answers with realistic delays (some agencies slow, some late). Prints the demo accounts.
     ``--scale national`` writes a national history (10 million inquiries over two years by
-    default) in bulk for the dashboard, then builds its aggregates."""
+    default) in bulk, building the dashboard's aggregates as it writes."""
     if scale == "national":
         from panjereh.dashboard.national import generate
 
