@@ -56,7 +56,7 @@ lint: install-dev
 test: lint assets
 	$(BIN)/python -m pytest -q
 
-# `make bench` runs every benchmark but the national dashboard (10 million inquiries, over an
+# `make bench` runs every benchmark but the national dashboard (10 million inquiries, about an
 # hour): `BENCH_ARGS="--only dashboard"` runs that one, `BENCH_ARGS=--quick` all of them short.
 bench: install-dev assets
 	$(BIN)/python -m bench $(BENCH_ARGS)
