@@ -225,21 +225,16 @@ class _Acc:
         out.hists = [dict(h) for h in self.hists]
         return out
 
-    def add(self, part: _Acc) -> None:
-        """Add ``part`` into this one."""
-        self.measures = list(map(operator.add, self.measures, part.measures))
-        for target, source in zip(self.hists, part.hists, strict=True):
-            for index, count in source.items():
-                target[index] = target.get(index, 0) + count
-
     def add_all(self, parts: Sequence[_Acc]) -> None:
-        """Add ``parts`` into this one (column by column: ``sum`` over ``zip`` runs in C)."""
+        """Add ``parts`` into this one (more than one: column by column, ``sum`` over ``zip``
+        runs in C)."""
         if len(parts) == 1:
-            self.add(parts[0])
-            return
-        self.measures = [
-            sum(column) for column in zip(self.measures, *(p.measures for p in parts), strict=True)
-        ]
+            self.measures = list(map(operator.add, self.measures, parts[0].measures))
+        else:
+            self.measures = [
+                sum(column)
+                for column in zip(self.measures, *(p.measures for p in parts), strict=True)
+            ]
         for n, target in enumerate(self.hists):
             for part in parts:
                 for index, count in part.hists[n].items():
@@ -251,12 +246,7 @@ class _Acc:
         if len(parts) == 1:
             return parts[0]
         out = _Acc()
-        out.measures = [sum(column) for column in zip(*(p.measures for p in parts), strict=True)]
-        for n, target in enumerate(out.hists):
-            for part in parts:
-                source = part.hists[n]
-                for index, count in source.items():
-                    target[index] = target.get(index, 0) + count
+        out.add_all(parts)
         return out
 
 
@@ -1037,7 +1027,7 @@ class Replay(_Batch):
                 if found is None:
                     coarse[target] = acc.copy()
                 else:
-                    found.add(acc)
+                    found.add_all((acc,))
         for target in [t for t in coarse if t[0] == "w" and t[3] + 6 < before]:
             written = target[3] + 6 < self.settled_before
             (late if written else fresh)[target] = coarse.pop(target)
