@@ -7,6 +7,7 @@ audit chain appends that transaction's events just before the commit (see ``panj
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -37,6 +38,10 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+SQLITE_BUSY_SECONDS = 30
+"""How long a SQLite transaction waits for the write lock before it fails."""
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -78,17 +83,39 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
     cursor.close()
     # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; SQLAlchemy
-    # emits BEGIN itself (see _sqlite_begin).
+    # emits BEGIN itself (see _WriterQueue).
     dbapi_connection.isolation_level = None
 
 
-def _sqlite_begin(conn: Any) -> None:
-    # BEGIN IMMEDIATE takes the write lock at the start of every transaction, so two
-    # writers queue on busy_timeout rather than deadlocking on a lock upgrade.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+class _WriterQueue:
+    """Threads of one process take turns at SQLite's write lock in order, woken at once.
+
+    Every transaction begins with BEGIN IMMEDIATE, which takes SQLite's write lock: two
+    writers queue rather than deadlock on a lock upgrade. Between processes the queue is
+    SQLite's busy handler, which polls with sleeps of 1 to 100 ms; within one process (the
+    server's threads) a lock wakes the next writer the moment the last one commits.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._lock = threading.Lock()
+
+    def begin(self, conn: Any) -> None:
+        if not self._lock.acquire(timeout=self.timeout):
+            raise TimeoutError(f"waited {self.timeout:.0f} s for the database's write lock")
+        try:
+            cursor = conn.connection.cursor()  # the driver's: this runs on every transaction
+            cursor.execute("BEGIN IMMEDIATE")
+            cursor.close()
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def end(self, _conn: Any) -> None:
+        self._lock.release()
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -102,7 +129,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _configure_sqlite)
-        event.listen(engine, "begin", _sqlite_begin)
+        writers = _WriterQueue(timeout=SQLITE_BUSY_SECONDS)
+        event.listen(engine, "begin", writers.begin)
+        event.listen(engine, "commit", writers.end)
+        event.listen(engine, "rollback", writers.end)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)

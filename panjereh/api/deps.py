@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from panjereh.auth import tokens
 from panjereh.auth.principal import Principal
@@ -20,23 +21,37 @@ from panjereh.exchange import credentials
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies are coroutines: FastAPI runs a plain function in its thread pool, and a hop
+# there and back costs more than these take. What touches the database is sent there alone.
+
+
+async def get_settings(request: Request) -> Settings:
     """The application's settings."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """A session for this request; whatever it did not commit is rolled back."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A session for this request; whatever it did not commit is rolled back.
+
+    Opening a session touches no database; closing one that holds a transaction does (the
+    rollback), in the thread pool."""
     session: Session = request.app.state.session_factory()
     try:
         yield session
     finally:
-        session.rollback()
-        session.close()
+        if session.in_transaction():
+            await run_in_threadpool(_close, session)
+        else:
+            session.close()
 
 
-def get_now(request: Request) -> datetime:
+def _close(session: Session) -> None:
+    session.rollback()
+    session.close()
+
+
+async def get_now(request: Request) -> datetime:
     """The instant this request happens, from the application's clock."""
     clock: Clock = request.app.state.clock
     return clock.now()
@@ -45,7 +60,7 @@ def get_now(request: Request) -> datetime:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     token: Annotated[str | None, Depends(oauth2)],
     settings: Annotated[Settings, Depends(get_settings)],
@@ -67,7 +82,7 @@ def get_principal(
         request.state.machine = {"key_id": None, "agency": None}
         raise Unauthorized("a machine key reads pjk_<key id>_<secret>")
     request.state.machine = {"key_id": machine_key[0][:24], "agency": None}
-    principal = credentials.authenticate(session, *machine_key)
+    principal = await run_in_threadpool(credentials.authenticate, session, *machine_key)
     request.state.machine["agency"] = principal.agency_code
     return principal
 
