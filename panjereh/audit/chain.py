@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from panjereh.audit.models import ChainHead, Event
 from panjereh.auth.principal import Principal
+from panjereh.statements import Prepared
 
 GENESIS_HASH = "0" * 64
 _PENDING = "panjereh.pending_events"
@@ -99,13 +100,13 @@ def append_on_commit(session: Session) -> None:
 
 
 # Built once: the chain is appended to on every state change.
-_HEAD = select(ChainHead.seq, ChainHead.hash).where(ChainHead.id == 1).with_for_update()
-_MOVE_HEAD = (
+_HEAD = Prepared(select(ChainHead.seq, ChainHead.hash).where(ChainHead.id == 1).with_for_update())
+_MOVE_HEAD = Prepared(
     update(ChainHead)
     .where(ChainHead.id == 1, ChainHead.seq == bindparam("old_seq"))
     .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
 )
-_INSERT = insert(Event)
+_INSERT = Prepared(insert(Event))
 
 # The head this process last wrote, per database. Only a guess: moving the head is a
 # compare-and-set on its sequence number, so a stale guess (another process appended, or our
@@ -148,29 +149,28 @@ def append_pending(session: Session) -> list[dict[str, Any]]:
     if not pending:
         return []
     session.flush()  # rows the ORM holds must exist before events that point at them
-    connection = session.connection()
-    database = id(connection.engine)
+    database = id(session.get_bind())
     guess = _last_head.get(database)
     rows: list[dict[str, Any]] = []
     if guess is not None:
         rows = _link(pending, *guess)
-        moved = connection.execute(
-            _MOVE_HEAD,
+        moved = _MOVE_HEAD.run(
+            session,
             {"old_seq": guess[0], "new_seq": rows[-1]["seq"], "new_hash": rows[-1]["hash"]},
         )
-        if moved.rowcount != 1:
+        if moved != 1:
             rows = []
     if not rows:
-        found = connection.execute(_HEAD).first()
+        found = _HEAD.first(session)
         if found is None:
-            connection.execute(insert(ChainHead).values(id=1, seq=0, hash=GENESIS_HASH))
+            session.execute(insert(ChainHead).values(id=1, seq=0, hash=GENESIS_HASH))
         seq, prev = (found[0], found[1]) if found is not None else (0, GENESIS_HASH)
         rows = _link(pending, seq, prev)
-        connection.execute(
-            _MOVE_HEAD,
+        _MOVE_HEAD.run(
+            session,
             {"old_seq": seq, "new_seq": rows[-1]["seq"], "new_hash": rows[-1]["hash"]},
         )
-    connection.execute(_INSERT, rows)
+    _INSERT.run_many(session, rows)
     _last_head[database] = (rows[-1]["seq"], rows[-1]["hash"])
     return rows
 

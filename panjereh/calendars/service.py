@@ -27,6 +27,7 @@ from panjereh.sla.calendar import (
     weekend_from_codes,
     working_days_from_weekend,
 )
+from panjereh.statements import Prepared
 
 # Calendars precompute these years for speed; outside them they still work, more slowly, and
 # know no official holidays (see docs/business-time.md).
@@ -36,6 +37,7 @@ _cache: dict[tuple[int, str, str | None], BusinessCalendar] = {}
 
 
 _SEEN = "panjereh.calendar_revision"
+_REVISION = Prepared(select(CalendarRevision.revision).where(CalendarRevision.id == 1))
 
 
 def revision(*, session: Session) -> int:
@@ -47,7 +49,8 @@ def revision(*, session: Session) -> int:
     if seen is not None and transaction is not None and seen[0] is transaction:
         current: int = seen[1]
         return current
-    current = session.scalar(select(CalendarRevision.revision).where(CalendarRevision.id == 1)) or 0
+    row = _REVISION.first(session)
+    current = row.revision if row is not None else 0
     session.info[_SEEN] = (session.get_transaction(), current)
     return current
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from panjereh.agencies.models import Agency
@@ -46,6 +46,7 @@ from panjereh.rules import service as rules
 from panjereh.rules.document import RuleSetDocument
 from panjereh.sla import clock
 from panjereh.sla.calendar import BusinessCalendar
+from panjereh.statements import insert_row
 
 
 def _filing(payload: DeclarationIn) -> engine.Filing:
@@ -58,10 +59,13 @@ def _filing(payload: DeclarationIn) -> engine.Filing:
     )
 
 
-# The tables themselves: filing inserts rows in bulk, past the ORM's unit of work.
+# The tables themselves: filing inserts rows past the ORM's unit of work.
 DECLARATIONS: Table = Declaration.__table__  # type: ignore[assignment]
 ITEMS: Table = DeclarationItem.__table__  # type: ignore[assignment]
 INQUIRIES: Table = Inquiry.__table__  # type: ignore[assignment]
+_INSERT_DECLARATION = insert_row(DECLARATIONS, DECLARATIONS.c.id)
+_INSERT_ITEM = insert_row(ITEMS)
+_INSERT_INQUIRY = insert_row(INQUIRIES, INQUIRIES.c.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,15 +160,13 @@ def file_declaration(
         "closed_at": None if planned else at,
         "version": 1,
     }
-    declaration_id = session.execute(
-        insert(DECLARATIONS).returning(DECLARATIONS.c.id), [declaration]
-    ).scalar_one()
+    declaration_id: int = _INSERT_DECLARATION.run_returning(session, [declaration])[0].id
     items = [
         {"declaration_id": declaration_id, "line_no": n, **item.model_dump()}
         for n, item in enumerate(payload.items, start=1)
     ]
-    session.execute(insert(ITEMS), items)
-    inquiries = []
+    _INSERT_ITEM.run_many(session, items)
+    inquiries: list[dict[str, Any]] = []
     for p in planned:
         req = p.requirement
         policy_version, policy = ladders[req.inquiry_type]
@@ -203,16 +205,9 @@ def file_declaration(
             }
         )
     if inquiries:
-        ids = (
-            session.execute(
-                insert(INQUIRIES).returning(INQUIRIES.c.id, sort_by_parameter_order=True),
-                inquiries,
-            )
-            .scalars()
-            .all()
-        )
-        for row, inquiry_id in zip(inquiries, ids, strict=True):
-            row["id"] = inquiry_id
+        ids = _INSERT_INQUIRY.run_returning(session, inquiries)
+        for row, inserted in zip(inquiries, ids, strict=True):
+            row["id"] = inserted.id
         messages.tell(
             session,
             inquiries,

@@ -23,6 +23,7 @@ from panjereh.exchange import messages
 from panjereh.exchange.models import MessageKind
 from panjereh.inquiries.models import Inquiry
 from panjereh.inquiries.states import OPEN_STATES, InquiryState, declaration_status
+from panjereh.statements import Prepared
 
 READ_ALL_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
 CLOSED_STATUSES = frozenset(
@@ -83,13 +84,19 @@ def timeline(*, session: Session, declaration_id: int) -> Sequence[Event]:
 
 
 # Built once: these run on every answer.
-_LOCK = (
+_LOCK = Prepared(
     select(Declaration.status, Declaration.version)
     .where(Declaration.id == bindparam("declaration_id"))
     .with_for_update()
 )
-_STATES = select(Inquiry.id, Inquiry.state).where(
-    Inquiry.declaration_id == bindparam("declaration_id")
+# The fan-in depends only on which states the inquiries are in.
+_STATES = Prepared(
+    select(Inquiry.state).where(Inquiry.declaration_id == bindparam("declaration_id")).distinct()
+)
+_SET_STATUS = Prepared(
+    update(Declaration)
+    .where(Declaration.id == bindparam("declaration_id"), Declaration.version == bindparam("old"))
+    .values(status=bindparam("status"), version=bindparam("new"), closed_at=bindparam("closed"))
 )
 
 
@@ -100,8 +107,10 @@ def lock(*, session: Session, declaration_id: int) -> tuple[str, int]:
     that misses the other (write skew: both "last" approvals would leave it under inquiry).
     The row lock serialises them on PostgreSQL; SQLite's BEGIN IMMEDIATE already does.
     """
-    row = session.connection().execute(_LOCK, {"declaration_id": declaration_id}).one()
-    return row[0], row[1]
+    row = _LOCK.first(session, {"declaration_id": declaration_id})
+    if row is None:
+        raise NotFound(f"declaration {declaration_id} not found")
+    return row.status, row.version
 
 
 def apply_fan_in(
@@ -121,9 +130,9 @@ def apply_fan_in(
     session.flush()
     status, version = locked
     before = DeclarationStatus(status)
-    states = session.connection().execute(_STATES, {"declaration_id": declaration_id}).all()
+    states = _STATES.all(session, {"declaration_id": declaration_id})
     after = declaration_status(
-        (InquiryState(state) for _, state in states),
+        (InquiryState(state) for (state,) in states),
         cancelled=before == DeclarationStatus.CANCELLED,
     )
     if after == before:
@@ -152,17 +161,17 @@ def _set_status(
     actor: Principal,
     at: datetime,
 ) -> None:
-    changed = session.execute(
-        update(Declaration)
-        .where(Declaration.id == declaration_id, Declaration.version == version)
-        .values(
-            status=after.value,
-            version=version + 1,
-            closed_at=at if after in CLOSED_STATUSES else None,
-        )
-        .execution_options(synchronize_session=False)
+    changed = _SET_STATUS.run(
+        session,
+        {
+            "declaration_id": declaration_id,
+            "old": version,
+            "status": after.value,
+            "new": version + 1,
+            "closed": at if after in CLOSED_STATUSES else None,
+        },
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if changed != 1:
         raise Conflict(
             f"declaration {declaration_id} changed at the same moment; retry",
             slug="concurrent-change",

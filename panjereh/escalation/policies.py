@@ -19,10 +19,13 @@ from panjereh.auth.principal import Principal
 from panjereh.errors import Conflict, NotFound
 from panjereh.escalation.models import EscalationPolicyRecord
 from panjereh.escalation.policy import DEFAULT_POLICY, EscalationPolicy
+from panjereh.statements import Prepared
 
 _parsed: dict[tuple[str, int], EscalationPolicy] = {}
-_ACTIVE = select(EscalationPolicyRecord.inquiry_type, EscalationPolicyRecord.version).where(
-    EscalationPolicyRecord.is_active
+_ACTIVE = Prepared(
+    select(EscalationPolicyRecord.inquiry_type, EscalationPolicyRecord.version).where(
+        EscalationPolicyRecord.is_active
+    )
 )
 
 
@@ -58,7 +61,7 @@ def active_policies(
     if not wanted:
         return {}
     # All active versions at once (one short row per inquiry type): cheaper than an IN list.
-    rows = session.connection().execute(_ACTIVE).all()
+    rows = _ACTIVE.all(session)
     found = {
         kind: (version, policy_for(session=session, inquiry_type=kind, version=version))
         for kind, version in rows

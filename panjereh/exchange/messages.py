@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from panjereh.exchange.models import AgencyConnection, AgencyMessage, MessageKind, Mode
 from panjereh.jobs.models import Job, JobState
+from panjereh.statements import Prepared
 
 AGENCY_PUSH = "agency.push"
 # Pushes are retried for longer than notices (about five hours with the backoff's cap, 2.5 to
@@ -29,17 +30,17 @@ MESSAGES: Table = AgencyMessage.__table__  # type: ignore[assignment]
 JOBS: Table = Job.__table__  # type: ignore[assignment]
 
 
+# Read on every filing: every connection at once (a short row per connected agency).
+_CONNECTIONS = Prepared(select(AgencyConnection.agency_code, AgencyConnection.mode))
+
+
 def connected(session: Session, agencies: Iterable[str]) -> dict[str, str]:
     """The connection mode of each of ``agencies`` that has a system connected."""
     wanted = set(agencies)
     if not wanted:
         return {}
-    rows = session.execute(
-        select(AgencyConnection.agency_code, AgencyConnection.mode).where(
-            AgencyConnection.agency_code.in_(wanted)
-        )
-    )
-    return {code: mode for code, mode in rows}
+    rows = _CONNECTIONS.all(session)
+    return {code: mode for code, mode in rows if code in wanted}
 
 
 def _plain(value: Any) -> Any:

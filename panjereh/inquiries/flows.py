@@ -39,6 +39,7 @@ from panjereh.inquiries.states import (
     next_state,
 )
 from panjereh.sla import clock
+from panjereh.statements import Prepared
 
 _ACTIONS = {
     "approve": Action.APPROVE,
@@ -57,7 +58,7 @@ def _next(inquiry_id: int, state: str, action: Action) -> tuple[InquiryState, In
 
 
 # Built once: deciding is the most frequent write in the system.
-_LOAD = select(
+_LOAD_INQUIRY = select(
     Inquiry.declaration_id,
     Inquiry.agency_code,
     Inquiry.state,
@@ -66,8 +67,9 @@ _LOAD = select(
     Inquiry.province,
     Inquiry.due_at,
 ).where(Inquiry.id == bindparam("inquiry_id"))
+_LOAD = Prepared(_LOAD_INQUIRY)
 _GUARD = (Inquiry.id == bindparam("inquiry_id")) & (Inquiry.version == bindparam("expected"))
-_ANSWER = (
+_ANSWER = Prepared(
     update(Inquiry)
     .where(_GUARD)
     .values(
@@ -80,7 +82,7 @@ _ANSWER = (
         version=bindparam("next_version"),
     )
 )
-_PAUSE = (
+_PAUSE = Prepared(
     update(Inquiry)
     .where(_GUARD)
     .values(
@@ -96,8 +98,10 @@ _PAUSE = (
 
 
 # SQLite holds the database's write lock from BEGIN IMMEDIATE, so one joined read is current.
-_LOAD_WITH_DECLARATION = (
-    select(*_LOAD.selected_columns, Declaration.status, Declaration.version.label("d_version"))
+_LOAD_WITH_DECLARATION = Prepared(
+    select(
+        *_LOAD_INQUIRY.selected_columns, Declaration.status, Declaration.version.label("d_version")
+    )
     .join(Declaration, Declaration.id == Inquiry.declaration_id)
     .where(Inquiry.id == bindparam("inquiry_id"))
 )
@@ -106,25 +110,24 @@ _LOAD_WITH_DECLARATION = (
 def _load_locked(session: Session, inquiry_id: int) -> tuple[Any, tuple[str, int]]:
     """The inquiry, with its declaration locked (PostgreSQL: lock first, then read, since the
     state may move while we wait for the lock)."""
-    connection = session.connection()
-    if connection.dialect.name == "sqlite":
-        row = connection.execute(_LOAD_WITH_DECLARATION, {"inquiry_id": inquiry_id}).first()
+    if session.get_bind().dialect.name == "sqlite":
+        row = _LOAD_WITH_DECLARATION.first(session, {"inquiry_id": inquiry_id})
         return row, (row.status, row.d_version) if row is not None else ("", 0)
-    first = connection.execute(_LOAD, {"inquiry_id": inquiry_id}).first()
+    first = _LOAD.first(session, {"inquiry_id": inquiry_id})
     if first is None:
         return None, ("", 0)
     locked = declarations.lock(session=session, declaration_id=first.declaration_id)
-    return connection.execute(_LOAD, {"inquiry_id": inquiry_id}).first(), locked
+    return _LOAD.first(session, {"inquiry_id": inquiry_id}), locked
 
 
 def _compare_and_set(
-    session: Session, statement: Any, inquiry_id: int, version: int, **values: Any
+    session: Session, statement: Prepared, inquiry_id: int, version: int, **values: Any
 ) -> None:
-    changed = session.connection().execute(
-        statement,
+    changed = statement.run(
+        session,
         {"inquiry_id": inquiry_id, "expected": version, "next_version": version + 1, **values},
     )
-    if changed.rowcount != 1:
+    if changed != 1:
         raise Conflict(
             f"inquiry {inquiry_id} changed at the same moment; reload and retry",
             slug="concurrent-change",

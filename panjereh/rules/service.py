@@ -24,6 +24,7 @@ from panjereh.errors import Conflict, NotFound
 from panjereh.escalation import policies
 from panjereh.rules.document import RuleSetDocument
 from panjereh.rules.models import RuleSetRecord
+from panjereh.statements import Prepared
 
 
 def _named(username: str) -> Principal:
@@ -109,11 +110,15 @@ def document_of(record: RuleSetRecord) -> RuleSetDocument:
     return _document(record.version, record.checksum, lambda: record.document)
 
 
+# Read on every filing.
+_ACTIVE = Prepared(
+    select(RuleSetRecord.version, RuleSetRecord.checksum).where(RuleSetRecord.is_active)
+)
+
+
 def active(*, session: Session) -> tuple[int, RuleSetDocument]:
     """The active version and its document; a store without one cannot accept filings."""
-    row = session.execute(
-        select(RuleSetRecord.version, RuleSetRecord.checksum).where(RuleSetRecord.is_active)
-    ).first()
+    row = _ACTIVE.first(session)
     if row is None:
         raise Conflict("no rule set is active; load one with `panjereh rules load`")
     version, digest = row

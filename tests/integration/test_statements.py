@@ -1,0 +1,154 @@
+"""Prepared statements (the hot path's, on the driver's cursor) store and read exactly what
+SQLAlchemy's own ``execute`` does, in the session's transaction, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import (
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session, sessionmaker
+
+from panjereh.db import ExactDecimal, JSONValue, UTCDateTime, make_engine
+from panjereh.statements import Prepared, insert_row
+
+scratch = MetaData()
+SAMPLES = Table(
+    "statement_samples",
+    scratch,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime(), nullable=True),
+    Column("doc", JSONValue, nullable=True),
+    Column("amount", ExactDecimal(), nullable=True),
+    Column("note", String(40), nullable=True),
+)
+_INSERT = insert_row(SAMPLES, SAMPLES.c.id)
+_READ = Prepared(select(SAMPLES).where(SAMPLES.c.id == bindparam("id")))
+_TOUCH = Prepared(
+    update(SAMPLES)
+    .where(SAMPLES.c.id == bindparam("id"))
+    .values(at=bindparam("when"), note=bindparam("note"))
+)
+# One parameter in two places (as an inquiry's pause sets both its deadlines).
+_BOTH = Prepared(
+    select(SAMPLES.c.id).where(
+        (SAMPLES.c.at == bindparam("when")) | (SAMPLES.c.at > bindparam("when"))
+    )
+)
+
+AT = datetime(2026, 11, 29, 8, 30, 15, 123456, tzinfo=UTC)
+ROW = {
+    "at": AT,
+    "doc": {"fa": "استعلام", "n": [1, 2]},
+    "amount": Decimal("123456789012345678.123456"),
+    "note": None,
+}
+
+
+@pytest.fixture
+def samples(engine: Engine) -> Iterator[Engine]:
+    scratch.create_all(engine)
+    yield engine
+    scratch.drop_all(engine)
+
+
+def test_values_round_trip_as_sqlalchemy_stores_them(
+    samples: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    with session_factory() as session:
+        (mine,) = _INSERT.run_returning(session, [ROW])
+        theirs = session.execute(insert(SAMPLES).returning(SAMPLES.c.id), [ROW]).scalar_one()
+        session.commit()
+    with session_factory() as session:
+        read_by_sqlalchemy = session.execute(select(SAMPLES).where(SAMPLES.c.id == mine.id)).one()
+        read_by_prepared = _READ.first(session, {"id": theirs})
+    for row in (read_by_sqlalchemy, read_by_prepared):
+        assert row.at == AT and row.at.tzinfo is not None
+        assert row.doc == ROW["doc"]
+        assert row.amount == ROW["amount"]
+        assert row.note is None
+
+
+def test_changes_count_and_a_missing_row_is_none(
+    samples: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    with session_factory() as session:
+        ids = [r.id for r in _INSERT.run_returning(session, [ROW, {**ROW, "note": "second"}])]
+        assert len(set(ids)) == 2
+        later = AT + timedelta(hours=1)
+        assert _TOUCH.run(session, {"id": ids[1], "when": later, "note": "moved"}) == 1
+        assert _TOUCH.run(session, {"id": 10**9, "when": later, "note": "nobody"}) == 0
+        assert _READ.first(session, {"id": 10**9}) is None
+        assert [r.id for r in _BOTH.all(session, {"when": later})] == [ids[1]]
+        assert _READ.first(session, {"id": ids[1]}).note == "moved"
+
+
+def test_they_run_inside_the_session_transaction(
+    samples: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    with session_factory() as session:
+        (kept,) = _INSERT.run_returning(session, [ROW])
+        session.commit()
+        _INSERT.run_returning(session, [{**ROW, "note": "dropped"}])  # a new transaction
+        session.rollback()
+        _INSERT.run_many(session, [{**ROW, "note": "many"}] * 3)
+        session.commit()
+    with session_factory() as session:
+        notes = session.execute(select(SAMPLES.c.id, SAMPLES.c.note)).all()
+    assert (kept.id, None) in notes
+    assert sorted(n or "" for _, n in notes) == ["", "many", "many", "many"]
+
+
+def test_a_missing_value_is_refused_not_defaulted(
+    samples: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    with session_factory() as session, pytest.raises(KeyError, match="note"):
+        _INSERT.run_returning(session, [{k: v for k, v in ROW.items() if k != "note"}])
+
+
+def test_sqlite_writers_of_one_process_take_turns(tmp_path: Path) -> None:
+    """Threads writing at once all commit, each in its own turn at the write lock; a
+    transaction that fails gives the lock back."""
+    engine = make_engine(f"sqlite:///{tmp_path}/turns.db")
+    scratch.create_all(engine)
+    factory = sessionmaker(bind=engine)
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        for k in range(25):
+            try:
+                with factory.begin() as session:
+                    _INSERT.run_many(session, [{**ROW, "note": f"{n}-{k}"}])
+                    if k % 5 == 3:
+                        raise RuntimeError("rolled back")
+            except RuntimeError:
+                continue
+            except BaseException as error:  # the failure this test looks for
+                errors.append(error)
+                return
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    with factory() as session:
+        notes = {n for (n,) in session.execute(select(SAMPLES.c.note))}
+    assert notes == {f"{n}-{k}" for n in range(6) for k in range(25) if k % 5 != 3}
+    engine.dispose()
