@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Table, bindparam, insert
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -103,6 +104,35 @@ def _compile(statement: ClauseElement, dialect: Dialect) -> _Compiled:
     )
 
 
+class _Cursor:
+    """The driver's cursor, whose errors are raised as SQLAlchemy's (``IntegrityError``,
+    ``OperationalError`` …), as ``execute`` raises them, so callers catch one kind."""
+
+    __slots__ = ("_cursor", "_dialect", "_sql")
+
+    def __init__(self, cursor: Any, sql: str, dialect: Dialect) -> None:
+        self._cursor, self._sql, self._dialect = cursor, sql, dialect
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+    def _translated(self, error: Exception) -> StatementError:
+        base = self._dialect.loaded_dbapi.Error
+        return DBAPIError.instance(self._sql, None, error, base, dialect=self._dialect)
+
+    def execute(self, *args: Any) -> Any:
+        try:
+            return self._cursor.execute(*args)
+        except self._dialect.loaded_dbapi.Error as error:
+            raise self._translated(error) from error
+
+    def executemany(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return self._cursor.executemany(*args, **kwargs)
+        except self._dialect.loaded_dbapi.Error as error:
+            raise self._translated(error) from error
+
+
 _CONNECTION = "panjereh.statements.connection"
 
 
@@ -133,7 +163,7 @@ class Prepared:
         compiled = self._by_dialect.get(dialect.name)
         if compiled is None:
             compiled = self._by_dialect[dialect.name] = _compile(self.statement, dialect)
-        return compiled, connection.connection.cursor(), dialect
+        return compiled, _Cursor(connection.connection.cursor(), compiled.sql, dialect), dialect
 
     def run(self, session: Session, values: Mapping[str, Any] | None = None) -> int:
         """Run the statement; the number of rows it changed."""

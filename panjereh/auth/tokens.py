@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import jwt
@@ -37,6 +38,20 @@ def read(token: str, *, secret: str, now: datetime) -> Principal:
     Expiry is checked against the application's clock (not PyJWT's wall clock), so the one
     clock that dates every event also decides when a token has run out.
     """
+    expires, principal = _verified(token, secret)
+    if expires <= now.timestamp():
+        raise Unauthorized("the access token has expired; sign in again")
+    return principal
+
+
+@lru_cache(maxsize=4096)
+def _verified(token: str, secret: str) -> tuple[int, Principal]:
+    """A token's expiry and principal, once its signature and claims check out.
+
+    Every request carries its token, and checking one costs more than most requests' SQL:
+    the answer for the same token (the same bytes, so the same signature) is remembered.
+    Expiry is not: the caller checks it on every use. A refused token is not remembered.
+    """
     try:
         claims = jwt.decode(
             token,
@@ -49,15 +64,11 @@ def read(token: str, *, secret: str, now: datetime) -> Principal:
                 "verify_iat": False,
             },
         )
-        if int(claims["exp"]) <= now.timestamp():
-            raise jwt.ExpiredSignatureError
-        return Principal(
+        return int(claims["exp"]), Principal(
             id=int(claims["sub"]),
             username=str(claims.get("name", "")),
             role=Role(claims["role"]),
             agency_code=claims.get("agency"),
         )
-    except jwt.ExpiredSignatureError:
-        raise Unauthorized("the access token has expired; sign in again") from None
     except (jwt.InvalidTokenError, ValueError, KeyError):
         raise Unauthorized("the access token is not valid") from None

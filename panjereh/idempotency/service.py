@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from panjereh.auth.principal import Principal
 from panjereh.errors import Conflict, DomainError, Invalid
 from panjereh.idempotency.models import IdempotencyRecord
+from panjereh.statements import Prepared, insert_row
 from panjereh.testing import crashpoint
 
 MAX_KEY_LENGTH = 200
@@ -41,19 +42,24 @@ def _fingerprint(method: str, path: str, body: bytes) -> str:
 
 
 # Built once: every creating or deciding request looks its key up, and most store one.
-_STORED = select(
-    IdempotencyRecord.request_hash, IdempotencyRecord.status_code, IdempotencyRecord.response_body
-).where(
-    IdempotencyRecord.user_id == bindparam("user_id"), IdempotencyRecord.key == bindparam("key")
+_STORED = Prepared(
+    select(
+        IdempotencyRecord.request_hash,
+        IdempotencyRecord.status_code,
+        IdempotencyRecord.response_body,
+    ).where(
+        IdempotencyRecord.user_id == bindparam("user_id"),
+        IdempotencyRecord.key == bindparam("key"),
+    )
 )
-_STORE = insert(IdempotencyRecord)
+_STORE = insert_row(IdempotencyRecord.__table__)  # type: ignore[arg-type]
 
 
-def _stored(session: Session, user_id: int, key: str) -> Row[str, int, str] | None:
-    return session.execute(_STORED, {"user_id": user_id, "key": key}).first()
+def _stored(session: Session, user_id: int, key: str) -> Any:
+    return _STORED.first(session, {"user_id": user_id, "key": key})
 
 
-def _replay(record: Row[str, int, str], fingerprint: str, key_field: str) -> Outcome:
+def _replay(record: Any, fingerprint: str, key_field: str) -> Outcome:
     if record.request_hash != fingerprint:
         detail = f"this {key_field} was already used for a different request"
         if key_field == IDEMPOTENCY_HEADER:
@@ -100,8 +106,8 @@ def run_once(
         return _replay(winner, fingerprint, key_field)
     crashpoint("request.before_commit")
     try:
-        session.execute(
-            _STORE,
+        _STORE.run(
+            session,
             {
                 "user_id": principal.id,
                 "key": key,

@@ -22,6 +22,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from panjereh.db import ExactDecimal, JSONValue, UTCDateTime, make_engine
@@ -119,6 +120,18 @@ def test_a_missing_value_is_refused_not_defaulted(
 ) -> None:
     with session_factory() as session, pytest.raises(KeyError, match="note"):
         _INSERT.run_returning(session, [{k: v for k, v in ROW.items() if k != "note"}])
+
+
+def test_driver_errors_are_raised_as_sqlalchemy_raises_them(
+    samples: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    """Callers catch ``IntegrityError`` (a key used twice) whichever way the statement ran."""
+    with_id = Prepared(insert(SAMPLES).values(id=bindparam("id"), note=bindparam("note")))
+    with session_factory() as session:
+        with_id.run(session, {"id": 7, "note": "first"})
+        with pytest.raises(IntegrityError):
+            with_id.run(session, {"id": 7, "note": "again"})
+        session.rollback()
 
 
 def test_sqlite_writers_of_one_process_take_turns(tmp_path: Path) -> None:

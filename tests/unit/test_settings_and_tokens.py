@@ -36,6 +36,12 @@ def test_token_round_trip_and_expiry() -> None:
         tokens.read(token, secret="k" * 40, now=NOW + timedelta(minutes=15))
     with pytest.raises(Unauthorized, match="not valid"):
         tokens.read(token, secret="x" * 40, now=NOW)
+    # A verified token is remembered; expiry is still checked on every read (above), and a
+    # token that differs by a byte is verified afresh.
+    body, signature = token.rsplit(".", 1)
+    forged = f"{body}.{signature[::-1]}"
+    with pytest.raises(Unauthorized, match="not valid"):
+        tokens.read(forged, secret="k" * 40, now=NOW)
 
 
 def test_token_with_unknown_role_refused() -> None:
