@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Column, Connection, Table, bindparam, insert
@@ -42,14 +43,24 @@ class _Compiled:
     row: Any  # a namedtuple class, or None for a statement that returns no rows
     types: tuple[Any, ...]  # the returned columns' types
     results: tuple[tuple[int, Processor], ...] | None = None  # known after a first run
+    pick: Callable[[Mapping[str, Any]], tuple[Any, ...]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        # The values in the statement's order, as a tuple; a missing one is a KeyError.
+        if len(self.names) > 1:
+            self.pick = itemgetter(*self.names)
+        else:
+            names = self.names
+            self.pick = lambda params: tuple(params[name] for name in names)
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
         params = {**self.defaults, **values}
         for name, process in self.binds:
             params[name] = process(params[name])
+        ordered = self.pick(params)
         if self.positional:
-            return tuple(params[name] for name in self.names)
-        return {name: params[name] for name in self.names}
+            return ordered
+        return dict(zip(self.names, ordered, strict=True))
 
     def rows(self, raw: Iterable[Any], cursor: Any, dialect: Dialect) -> list[Any]:
         if self.results is None:

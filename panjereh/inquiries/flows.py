@@ -227,7 +227,8 @@ def decide(
         at=at,
     )
     chain.append_pending(session)
-    return InquiryDecided(
+    # Built from the values just written (already valid), without validating them again.
+    return InquiryDecided.model_construct(
         id=inquiry_id,
         declaration_id=row.declaration_id,
         agency_code=row.agency_code,
