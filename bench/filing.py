@@ -1366,10 +1366,14 @@ def _markdown(
         "",
         "The clients run in the benchmark's own process on the same machine and take part of"
         " its cores (client CPU). Stock `uvicorn --workers N` (N > 1) binds its listener"
-        " without `IPPROTO_TCP`, so asyncio leaves Nagle's algorithm on and each keep-alive"
-        " request waits about 40 ms for the client's delayed ACK (upstream:"
+        " without `IPPROTO_TCP`, so asyncio leaves Nagle's algorithm on: a response sent in"
+        " two segments (headers, then body) can wait for the client's delayed ACK, about"
+        " 40 ms per keep-alive request with httpx as the client (upstream:"
         " Kludex/uvicorn#3149); `panjereh serve --workers N` creates its listener with"
-        " `IPPROTO_TCP` and is not affected.",
+        " `IPPROTO_TCP` and is not affected. With two workers on one SQLite file the second"
+        " core adds little: writers take turns at the database's one write lock, and between"
+        " processes they wait in SQLite's busy handler, which sleeps 1 ms and more between"
+        " tries.",
         "",
     ]
     labels = {
