@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(default=0.5, gt=0, le=60)
     worker_batch: int = Field(default=200, ge=1, le=10_000)
     job_lease_seconds: float = Field(default=60.0, gt=0)
+    # How long a stored answer to an Idempotency-Key (or an agency's message id) is kept.
+    idempotency_hours: int = Field(default=72, ge=1, le=24 * 366)
     # How many pushes to agencies' systems one worker keeps in flight at once.
     push_concurrency: int = Field(default=32, ge=1, le=256)
 

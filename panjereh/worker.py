@@ -26,6 +26,7 @@ from panjereh.config import Settings
 from panjereh.dashboard import projector
 from panjereh.db import transaction
 from panjereh.escalation import sweep
+from panjereh.idempotency import service as idempotency
 from panjereh.jobs import queue
 from panjereh.jobs.channel import Attempt, Channel
 from panjereh.jobs.models import Job, JobState
@@ -160,10 +161,19 @@ class Worker:
         with transaction(self.factory) as session:
             return projector.project_once(session, now=self.clock.now())
 
+    def forget_once(self) -> int:
+        """Forget a batch of stored idempotent answers older than the retention
+        (``PANJEREH_IDEMPOTENCY_HOURS``); returns how many."""
+        now = self.clock.now()
+        before = now - timedelta(hours=self.settings.idempotency_hours)
+        with transaction(self.factory) as session:
+            return idempotency.purge(session, before=before, limit=self.batch)
+
     def run_once(self) -> int:
         """One pass: deliver (a first push is receipt, which the clock counts from), sweep,
-        then keep the dashboard up to date. Returns how much work it did."""
-        return self.deliver_once() + self.sweep_once() + self.project_once()
+        keep the dashboard up to date, forget expired idempotent answers. Returns how much
+        work it did."""
+        return self.deliver_once() + self.sweep_once() + self.project_once() + self.forget_once()
 
     def seconds_until_due(self) -> float:
         """How long the loop may sleep: until the earliest due time, at most the poll interval."""

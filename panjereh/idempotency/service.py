@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -128,3 +128,21 @@ def run_once(
             raise
         return _replay(winner, fingerprint, key_field)
     return outcome
+
+
+def purge(session: Session, *, before: datetime, limit: int) -> int:
+    """Forget up to ``limit`` stored answers made before ``before``, oldest first; how many.
+
+    A retry after that runs as a new request: a decision finds its inquiry closed (409), a
+    filing files again. Clients retry within minutes; the retention is days.
+    """
+    oldest = (
+        select(IdempotencyRecord.id)
+        .where(IdempotencyRecord.created_at < before)
+        .order_by(IdempotencyRecord.created_at)
+        .limit(limit)
+    )
+    ids = list(session.scalars(oldest))
+    if ids:
+        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id.in_(ids)))
+    return len(ids)

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from panjereh.audit.models import Event
 from panjereh.auth.models import Role
+from panjereh.clock import ManualClock
+from panjereh.config import Settings
 from panjereh.declarations.models import Declaration
+from panjereh.idempotency.models import IdempotencyRecord
+from panjereh.notifications.channels import channels
+from panjereh.worker import Worker
 from tests.conftest import declaration, item
 
 Login = Callable[[str], dict[str, str]]
@@ -107,3 +116,46 @@ def test_key_too_long_is_refused(
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "Idempotency-Key"
+
+
+def test_answers_are_forgotten_after_the_retention(
+    client: TestClient,
+    make_user: Callable[..., str],
+    login: Login,
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    clock: ManualClock,
+    settings: Settings,
+) -> None:
+    """The worker forgets stored answers older than PANJEREH_IDEMPOTENCY_HOURS, and only
+    those; a retry after that runs as a new request."""
+    trader = make_user("trader-old", Role.TRADER)
+    old = {**login(trader), "Idempotency-Key": "filed-long-ago"}
+    assert client.post("/api/v1/declarations", json=declaration(), headers=old).status_code == 201
+    clock.advance(timedelta(hours=settings.idempotency_hours - 1))
+    recent = {**login(trader), "Idempotency-Key": "filed-lately"}
+    assert (
+        client.post("/api/v1/declarations", json=declaration(), headers=recent).status_code == 201
+    )
+    worker = Worker(session_factory, clock, settings, channels(session_factory, settings))
+
+    worker.run_once()  # the first answer is 71 hours old: kept
+    assert _count(engine, IdempotencyRecord) == 2
+    clock.advance(timedelta(hours=2))
+    assert worker.forget_once() == 1
+    with engine.connect() as conn:
+        assert conn.scalars(select(IdempotencyRecord.key)).all() == ["filed-lately"]
+
+    signed_in = login(trader)  # the tokens above have expired
+    replayed = client.post(
+        "/api/v1/declarations", json=declaration(), headers={**recent, **signed_in}
+    )
+    assert replayed.status_code == 201 and replayed.headers["idempotent-replayed"] == "true"
+    anew = client.post("/api/v1/declarations", json=declaration(), headers={**old, **signed_in})
+    assert anew.status_code == 201 and "idempotent-replayed" not in anew.headers
+    assert _count(engine, Declaration) == 3
+
+
+def test_the_retention_is_at_least_an_hour() -> None:
+    with pytest.raises(ValidationError):
+        Settings(env="development", idempotency_hours=0)
