@@ -73,6 +73,16 @@ class Invalid(DomainError):
     status, slug = 422, "invalid"
 
 
+class TooManyRequests(DomainError):
+    """Refused for a while; ``retry_after`` says how many seconds."""
+
+    status, slug = 429, "too-many-requests"
+
+    def __init__(self, detail: str, *, retry_after: int, slug: str | None = None) -> None:
+        super().__init__(detail, slug=slug)
+        self.retry_after = retry_after
+
+
 def problem(
     status: int,
     *,
@@ -133,6 +143,8 @@ def install(app: FastAPI, *, on_refusal: RefusalHook | None = None) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after)}
         response = problem(
             exc.status,
             slug=exc.slug,

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from panjereh.auth import throttle
 from panjereh.clock import Clock
 from panjereh.config import Settings
 from panjereh.dashboard import projector
@@ -162,12 +163,15 @@ class Worker:
             return projector.project_once(session, now=self.clock.now())
 
     def forget_once(self) -> int:
-        """Forget a batch of stored idempotent answers older than the retention
-        (``PANJEREH_IDEMPOTENCY_HOURS``); returns how many."""
+        """Forget a batch of what is kept only for a while: stored idempotent answers older
+        than the retention (``PANJEREH_IDEMPOTENCY_HOURS``) and sign-in failures a day old;
+        returns how many rows."""
         now = self.clock.now()
         before = now - timedelta(hours=self.settings.idempotency_hours)
         with transaction(self.factory) as session:
-            return idempotency.purge(session, before=before, limit=self.batch)
+            return idempotency.purge(session, before=before, limit=self.batch) + throttle.forget(
+                session, now=now, limit=self.batch
+            )
 
     def run_once(self) -> int:
         """One pass: deliver (a first push is receipt, which the clock counts from), sweep,

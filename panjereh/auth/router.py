@@ -43,11 +43,19 @@ def issue_token(
     settings: SettingsDep,
     now: NowDep,
 ) -> Token:
-    """Exchange a username and password for a bearer token (OAuth2 password flow)."""
-    principal = service.authenticate(
-        session=session, username=form.username, password=form.password
+    """Exchange a username and password for a bearer token (OAuth2 password flow).
+
+    After too many failures in a row under one username, it is locked for a while: 429 with
+    ``Retry-After`` (see docs/api.md)."""
+    principal = service.sign_in(
+        session=session,
+        username=form.username,
+        password=form.password,
+        now=now,
+        settings=settings,
     )
     if principal is None:
+        session.commit()  # the failure stays counted
         raise Unauthorized("wrong username or password")
     user = session.get_one(User, principal.id)
     signins.record(session, user_id=user.id, role=user.role, province=user.province, at=now)

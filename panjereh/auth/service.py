@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session
 
 from panjereh.agencies.models import Agency
 from panjereh.audit import chain
+from panjereh.auth import throttle
 from panjereh.auth.models import AGENCY_ROLES, PERSON_ROLES, Role, User
 from panjereh.auth.passwords import hash_password, verify_password
 from panjereh.auth.principal import SYSTEM, Principal
+from panjereh.config import Settings
 from panjereh.errors import Conflict, Forbidden, Invalid, NotFound
 
 MIN_PASSWORD_LENGTH = 10
@@ -84,6 +86,22 @@ def authenticate(*, session: Session, username: str, password: str) -> Principal
     if user is None or not user.is_active or user.role == Role.AGENCY_SYSTEM:
         return None  # an agency's system signs in with its machine credential only
     return principal_of(user)
+
+
+def sign_in(
+    *, session: Session, username: str, password: str, now: datetime, settings: Settings
+) -> Principal | None:
+    """:func:`authenticate`, throttled: a username locked by too many failures is refused
+    (:class:`TooManyRequests`, before the password is checked), a failure is counted and a
+    success clears the count. The caller commits in both cases (a failure must stay counted
+    although its request fails)."""
+    throttle.check(session, username, now=now)
+    principal = authenticate(session=session, username=username, password=password)
+    if principal is None:
+        throttle.failed(session, username, now=now, settings=settings)
+    else:
+        throttle.succeeded(session, username)
+    return principal
 
 
 def principal_of(user: User) -> Principal:

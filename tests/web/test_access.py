@@ -8,6 +8,7 @@ from panjereh.auth.models import Role
 from panjereh.config import Settings
 from panjereh.web.core import safe_next
 from panjereh.web.sessions import Session, cookie_name, decode, encode, signing_key
+from tests.conftest import PASSWORD
 from tests.web.conftest import Browser
 
 
@@ -232,3 +233,22 @@ def test_pages_carry_security_headers(browser: Browser) -> None:
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert page.headers["x-frame-options"] == "DENY"
     assert page.headers["x-content-type-options"] == "nosniff"
+
+
+def test_sign_in_form_says_when_to_try_again_after_too_many_failures(
+    browser: Browser, make_user: Callable[..., str], settings: Settings
+) -> None:
+    make_user("trader", Role.TRADER)
+    browser.get("/sign-in")
+    for _ in range(settings.sign_in_attempts):
+        assert (
+            browser.post("/sign-in", {"username": "trader", "password": "nope"}).status_code == 400
+        )
+    locked = browser.post("/sign-in", {"username": "trader", "password": PASSWORD})
+    assert locked.status_code == 429
+    assert locked.headers["retry-after"] == str(settings.sign_in_lock_minutes * 60)
+    minutes = "".join("۰۱۲۳۴۵۶۷۸۹"[int(d)] for d in str(settings.sign_in_lock_minutes))
+    assert f"{minutes} دقیقه دیگر دوباره تلاش کنید" in locked.text
+    browser.english()
+    locked = browser.post("/sign-in", {"username": "trader", "password": PASSWORD})
+    assert f"Try again in {settings.sign_in_lock_minutes} minutes." in locked.text

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from panjereh.auth import service as auth
 from panjereh.auth.models import Role, User
 from panjereh.dashboard import signins
+from panjereh.errors import TooManyRequests
 from panjereh.web.core import PageDep, WebRoute, safe_next
 from panjereh.web.i18n import LANGUAGE_COOKIE, LANGUAGES
 from panjereh.web.sessions import secure_cookies
@@ -56,17 +59,38 @@ async def sign_in(page: PageDep) -> Response:
         errors["username"] = page._("Enter your username.")
     if not password:
         errors["password"] = page._("Enter your password.")
-    principal = (
-        auth.authenticate(session=page.db, username=username, password=password)
-        if not errors
-        else None
-    )
+    principal = None
+    status_code = 400
+    headers = None
+    if not errors:
+        try:
+            # Checking a password takes tens of milliseconds (Argon2): not on the event loop.
+            principal = await run_in_threadpool(
+                partial(
+                    auth.sign_in,
+                    session=page.db,
+                    username=username,
+                    password=password,
+                    now=page.now,
+                    settings=page.settings,
+                )
+            )
+        except TooManyRequests as locked:
+            minutes = -(-locked.retry_after // 60)
+            errors["form"] = page.lang.ngettext(
+                "Too many failed sign-ins. Try again in %(num)s minute.",
+                "Too many failed sign-ins. Try again in %(num)s minutes.",
+                minutes,
+            ) % {"num": page.lang.digits(minutes)}
+            status_code, headers = 429, {"Retry-After": str(locked.retry_after)}
     if principal is None or principal.id is None or principal.role is None:
         if not errors:
+            page.db.commit()  # the failure stays counted
             errors["form"] = page._("The username or password is wrong.")
         return page.render(
             "sign_in.html",
-            status_code=400,
+            status_code=status_code,
+            headers=headers,
             username=username,
             next_path=next_path,
             errors=errors,
