@@ -91,7 +91,7 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 
 class _WriterQueue:
-    """Threads of one process take turns at SQLite's write lock in order, woken at once.
+    """Threads of one process take turns at SQLite's write lock, each woken at once.
 
     Every transaction begins with BEGIN IMMEDIATE, which takes SQLite's write lock: two
     writers queue rather than deadlock on a lock upgrade. Between processes the queue is
