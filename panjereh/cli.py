@@ -105,6 +105,30 @@ def users_create(
     typer.echo(f"created user {user.username} (id {user.id}, {user.role})")
 
 
+@users_app.command("set-password")
+def users_set_password(
+    username: Annotated[str, typer.Option(help="sign-in name")],
+    password: Annotated[
+        str,
+        typer.Option(
+            help="at least 10 characters", prompt=True, hide_input=True, confirmation_prompt=True
+        ),
+    ],
+) -> None:
+    """Set a person's password (a reset: the current one is not asked for); a sign-in lock on
+    the username is lifted. Their web sessions end at their next request."""
+    from panjereh.auth.service import reset_password
+
+    try:
+        with transaction(make_session_factory(_engine())) as session:
+            user = reset_password(
+                session=session, username=username, password=password, at=SystemClock().now()
+            )
+    except DomainError as error:
+        raise _fail(f"refused: {error.detail}") from None
+    typer.echo(f"password set for {user.username} (id {user.id}, {user.role})")
+
+
 @rules_app.command("load")
 def rules_load(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],

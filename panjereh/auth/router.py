@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from panjereh.api.deps import CurrentPrincipal, NowDep, SessionDep, SettingsDep
 from panjereh.api.responses import PROBLEMS
@@ -17,6 +17,9 @@ from panjereh.dashboard import signins
 from panjereh.errors import Unauthorized
 
 router = APIRouter(prefix="/api/v1", tags=["auth"], responses=PROBLEMS)
+
+MAX_PASSWORD_LENGTH = 1024
+"""Longer passwords are refused before hashing (Argon2 reads all of it)."""
 
 
 class Token(BaseModel):
@@ -63,6 +66,42 @@ def issue_token(
     ttl = timedelta(minutes=settings.token_ttl_minutes)
     token = tokens.issue(principal=principal, secret=settings.secret_key, now=now, ttl=ttl)
     return Token(access_token=token, expires_in=int(ttl.total_seconds()))
+
+
+class PasswordChange(BaseModel):
+    """A new password, with the current one as proof."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
+    new_password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
+
+
+@router.post("/auth/password", status_code=204)
+def change_password(
+    change: PasswordChange,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+) -> Response:
+    """Change your own password (at least 10 characters, not the current one). A wrong
+    current password is 422 on ``current_password`` and counts as a failed sign-in; web
+    sessions signed in with the old password end at their next request."""
+    try:
+        service.change_password(
+            session=session,
+            principal=principal,
+            current=change.current_password,
+            new=change.new_password,
+            at=now,
+            settings=settings,
+        )
+    except service.WrongPassword:
+        session.commit()  # the failure stays counted
+        raise
+    session.commit()
+    return Response(status_code=204)
 
 
 @router.get("/auth/me", response_model=Me)

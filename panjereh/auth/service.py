@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import datetime
 
@@ -102,6 +103,82 @@ def sign_in(
     else:
         throttle.succeeded(session, username)
     return principal
+
+
+class WrongPassword(Invalid):
+    """The current password given to change it is wrong (counted as a failed sign-in: the
+    caller commits before answering)."""
+
+
+def _check_new(password: str, *, current: str | None = None) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(
+            f"the new password must be at least {MIN_PASSWORD_LENGTH} characters",
+            field="new_password",
+        )
+    if current is not None and password == current:
+        raise Invalid("the new password must differ from the current one", field="new_password")
+
+
+def change_password(
+    *,
+    session: Session,
+    principal: Principal,
+    current: str,
+    new: str,
+    at: datetime,
+    settings: Settings,
+) -> None:
+    """A person changes their own password, proving the current one. A wrong current
+    password counts as a failed sign-in (so it is no way around the throttle): it raises
+    :class:`WrongPassword` once counted. Web sessions signed in with the old password end
+    at their next request (see ``panjereh.web.core.page``); access tokens run out."""
+    if principal.role not in PERSON_ROLES or principal.id is None:
+        raise Forbidden("only people have passwords; an agency's system has machine keys")
+    throttle.check(session, principal.username, now=at)
+    user = session.get(User, principal.id, with_for_update=True)
+    if user is None or not verify_password(user.password_hash, current):
+        throttle.failed(session, principal.username, now=at, settings=settings)
+        raise WrongPassword("the current password is wrong", field="current_password")
+    _check_new(new, current=current)
+    user.password_hash = hash_password(new)
+    throttle.succeeded(session, principal.username)
+    chain.record(
+        session,
+        kind="user.password_changed",
+        at=at,
+        actor=principal,
+        data={"user_id": user.id, "username": user.username},
+    )
+    chain.append_pending(session)
+
+
+def reset_password(
+    *, session: Session, username: str, password: str, at: datetime, by: Principal = SYSTEM
+) -> User:
+    """An operator sets a user's password (``panjereh users set-password``): no current
+    password is asked for, and any sign-in lock on the username is lifted."""
+    user = session.scalars(select(User).where(User.username == username).with_for_update()).first()
+    if user is None or user.role not in PERSON_ROLES:
+        raise NotFound(f"no person signs in as {username!r}")
+    _check_new(password)
+    user.password_hash = hash_password(password)
+    throttle.succeeded(session, username)
+    chain.record(
+        session,
+        kind="user.password_reset",
+        at=at,
+        actor=by,
+        data={"user_id": user.id, "username": user.username},
+    )
+    chain.append_pending(session)
+    return user
+
+
+def credentials_stamp(user: User) -> str:
+    """A short fingerprint of the user's password hash: a web session remembers it at sign-in
+    and ends when it no longer matches (the password was changed)."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
 def principal_of(user: User) -> Principal:

@@ -27,7 +27,7 @@ from starlette.datastructures import FormData
 from panjereh.api.deps import get_now, get_session
 from panjereh.auth.models import Role, User
 from panjereh.auth.principal import Principal
-from panjereh.auth.service import principal_of
+from panjereh.auth.service import credentials_stamp, principal_of
 from panjereh.config import Settings
 from panjereh.errors import DomainError
 from panjereh.idempotency.service import Outcome, run_once
@@ -218,8 +218,10 @@ def page(
     """The :class:`Page` of a request, with the signed-in user read afresh."""
     web = web_session(request)
     user = db.get(User, web.user_id) if web.user_id is not None else None
-    if web.user_id is not None and (user is None or not user.is_active):
-        web.clear()
+    if web.user_id is not None and (
+        user is None or not user.is_active or web.stamp != credentials_stamp(user)
+    ):
+        web.clear()  # deactivated, or the password was changed since this session began
         user = None
     principal = principal_of(user) if user is not None else None
     return Page(request, db, now, web, lang_of(request), principal, user)

@@ -125,11 +125,19 @@ class Session:
             return False
         return hmac.compare_digest(expected.encode(), token.encode())
 
-    def sign_in(self, user_id: int) -> None:
-        """Start a fresh session for a user: a new CSRF token, so no pre-login token survives."""
+    @property
+    def stamp(self) -> str | None:
+        """The fingerprint of the password the user signed in with (see ``credentials_stamp``)."""
+        stamp = self.data.get("pw")
+        return stamp if isinstance(stamp, str) else None
+
+    def sign_in(self, user_id: int, stamp: str) -> None:
+        """Start a fresh session for a user: a new CSRF token, so no pre-login token survives.
+        ``stamp`` fingerprints their password: the session ends when it changes."""
         now = int(self._now().timestamp())
         self._data = {
             "uid": user_id,
+            "pw": stamp,
             "csrf": secrets.token_urlsafe(32),
             "iat": now,
             "exp": now + SESSION_HOURS * 3600,

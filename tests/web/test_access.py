@@ -205,7 +205,7 @@ def test_sessions_expire_by_the_application_clock() -> None:
     now = datetime(2026, 11, 21, 5, 0, tzinfo=UTC)
     key = signing_key("secret")
     session = Session(None, key, lambda: now)
-    session.sign_in(7)
+    session.sign_in(7, "stamp")
     value = session.cookie_value()
     assert value is not None
     assert Session(value, key, lambda: now + timedelta(hours=7)).user_id == 7
@@ -252,3 +252,33 @@ def test_sign_in_form_says_when_to_try_again_after_too_many_failures(
     browser.english()
     locked = browser.post("/sign-in", {"username": "trader", "password": PASSWORD})
     assert f"Try again in {settings.sign_in_lock_minutes} minutes." in locked.text
+
+
+def test_a_person_changes_their_password_and_other_sessions_end(
+    new_browser: Callable[[], Browser], make_user: Callable[..., str]
+) -> None:
+    make_user("trader", Role.TRADER)
+    here, elsewhere = new_browser(), new_browser()
+    here.sign_in("trader")
+    elsewhere.sign_in("trader")
+    form = here.get("/account/password")
+    assert form.status_code == 200 and "تغییر گذرواژه" in form.text
+    wrong = here.post(
+        "/account/password",
+        {"current_password": "nope", "new_password": "n" * 12, "confirm_password": "n" * 12},
+    )
+    assert wrong.status_code == 400 and "گذرواژه کنونی نادرست است." in wrong.text
+    differ = here.post(
+        "/account/password",
+        {"current_password": PASSWORD, "new_password": "n" * 12, "confirm_password": "m" * 12},
+    )
+    assert differ.status_code == 400 and "دو گذرواژه تازه یکسان نیستند." in differ.text
+    changed = here.post(
+        "/account/password",
+        {"current_password": PASSWORD, "new_password": "n" * 12, "confirm_password": "n" * 12},
+    )
+    assert changed.status_code == 303
+    assert here.get(changed.headers["location"]).status_code == 200  # this session goes on
+    assert elsewhere.get("/declarations").status_code == 303  # the other one has ended
+    fresh = new_browser()
+    fresh.sign_in("trader", "n" * 12)

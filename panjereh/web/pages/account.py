@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from panjereh.auth import service as auth
 from panjereh.auth.models import Role, User
 from panjereh.dashboard import signins
-from panjereh.errors import TooManyRequests
+from panjereh.errors import Invalid, TooManyRequests
 from panjereh.web.core import PageDep, WebRoute, safe_next
 from panjereh.web.i18n import LANGUAGE_COOKIE, LANGUAGES
 from panjereh.web.sessions import secure_cookies
@@ -98,8 +98,60 @@ async def sign_in(page: PageDep) -> Response:
     user = page.db.get_one(User, principal.id)
     signins.record(page.db, user_id=user.id, role=user.role, province=user.province, at=page.now)
     page.db.commit()
-    page.web.sign_in(principal.id)
+    page.web.sign_in(principal.id, auth.credentials_stamp(user))
     return page.redirect(next_path or HOME_BY_ROLE[principal.role])
+
+
+@router.get("/account/password")
+def password_form(page: PageDep) -> Response:
+    """The form to change one's own password."""
+    page.require()
+    return page.render("account/password.html", errors={})
+
+
+@router.post("/account/password")
+async def change_password(page: PageDep) -> Response:
+    """Change one's own password; the other sessions of this user end at their next request."""
+    principal = page.require()
+    form = await page.form()
+    current = str(form.get("current_password", ""))
+    new = str(form.get("new_password", ""))
+    errors = {}
+    if not current:
+        errors["current_password"] = page._("Enter your current password.")
+    if new != str(form.get("confirm_password", "")):
+        errors["confirm_password"] = page._("The two new passwords differ.")
+    if not errors:
+        try:
+            await run_in_threadpool(
+                partial(
+                    auth.change_password,
+                    session=page.db,
+                    principal=principal,
+                    current=current,
+                    new=new,
+                    at=page.now,
+                    settings=page.settings,
+                )
+            )
+        except auth.WrongPassword:
+            page.db.commit()  # the failure stays counted
+            errors["current_password"] = page._("The current password is wrong.")
+        except TooManyRequests:
+            errors["current_password"] = page._("Too many wrong passwords. Try again later.")
+        except Invalid:
+            errors["new_password"] = page._(
+                "Choose a new password of at least 10 characters, not the current one."
+            )
+    if errors:
+        return page.render("account/password.html", status_code=400, errors=errors)
+    page.db.commit()
+    user = page.db.get_one(User, principal.id)
+    page.web.sign_in(user.id, auth.credentials_stamp(user))  # this session goes on
+    return page.redirect(
+        HOME_BY_ROLE[principal.role] if principal.role else "/",
+        flash=page._("Your password was changed. Your other sessions have ended."),
+    )
 
 
 @router.post("/sign-out")
