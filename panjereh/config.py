@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # A secret that works out of the box is a convenience for a laptop and a hole in production:
@@ -29,6 +30,13 @@ class Settings(BaseSettings):
     smtp_host: str | None = None
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_sender: str = "panjereh@localhost"
+    # none: plain SMTP (a relay on this host or network); starttls: upgrade the connection
+    # (submission, port 587); tls: TLS from the first byte (port 465). The server's
+    # certificate is verified against the system's CAs, or smtp_ca_file's.
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_ca_file: Path | None = None
     channel_timeout_seconds: float = Field(default=10.0, gt=0)
     worker_poll_seconds: float = Field(default=0.5, gt=0, le=60)
     worker_batch: int = Field(default=200, ge=1, le=10_000)
@@ -40,6 +48,17 @@ class Settings(BaseSettings):
     sign_in_lock_minutes: int = Field(default=15, ge=1, le=24 * 60)
     # How many pushes to agencies' systems one worker keeps in flight at once.
     push_concurrency: int = Field(default=32, ge=1, le=256)
+
+    @model_validator(mode="after")
+    def _refuse_clear_text_smtp_password(self) -> Settings:
+        if (self.smtp_username is None) != (self.smtp_password is None):
+            raise ValueError("PANJEREH_SMTP_USERNAME and PANJEREH_SMTP_PASSWORD go together")
+        if self.smtp_username is not None and self.smtp_security == "none":
+            raise ValueError(
+                "an SMTP password is sent only over TLS: set PANJEREH_SMTP_SECURITY to "
+                "starttls or tls"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_secret(self) -> Settings:

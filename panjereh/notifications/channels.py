@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import smtplib
+import ssl
 import time
 from collections.abc import Mapping
 from datetime import datetime
@@ -67,6 +68,32 @@ class EmailChannel(_NoticeChannel):
     def __init__(self, settings: Settings) -> None:
         self.host, self.port = settings.smtp_host, settings.smtp_port
         self.sender, self.timeout = settings.smtp_sender, settings.channel_timeout_seconds
+        self.security = settings.smtp_security
+        self.username = settings.smtp_username
+        self.password = settings.smtp_password
+        self.ca_file = settings.smtp_ca_file
+
+    def _connect(self) -> smtplib.SMTP:
+        """A session with the server: over TLS when configured (the certificate verified),
+        signed in when credentials are configured (only ever over TLS: see Settings)."""
+        assert self.host is not None
+        context = (
+            ssl.create_default_context(cafile=self.ca_file) if self.security != "none" else None
+        )
+        smtp: smtplib.SMTP
+        if self.security == "tls":
+            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+        else:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
+            if self.security == "starttls":
+                smtp.starttls(context=context)
+            if self.username is not None and self.password is not None:
+                smtp.login(self.username, self.password.get_secret_value())
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
 
     def send(self, payload: Mapping[str, Any], *, now: datetime) -> None:
         if not self.host:
@@ -77,7 +104,7 @@ class EmailChannel(_NoticeChannel):
         message["Subject"] = f"{notice['title_fa']} | {notice['title_en']}"
         message.set_content(f"{notice['body_fa']}\n\n---\n\n{notice['body_en']}\n")
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            with self._connect() as smtp:
                 smtp.send_message(message)
         except (OSError, smtplib.SMTPException) as error:
             raise DeliveryError(f"SMTP {self.host}:{self.port}: {error}") from error

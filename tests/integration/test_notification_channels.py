@@ -6,17 +6,22 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 from fastapi.testclient import TestClient
+from pydantic import SecretStr, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -160,6 +165,91 @@ def test_failing_email_is_retried_and_never_blocks_the_inbox(
     up = _worker(session_factory, clock, settings, smtp_host="127.0.0.1", smtp_port=port)
     assert up.deliver_once() == 1
     assert len(mailbox.messages) == 1
+
+
+RELAY_USER, RELAY_PASSWORD = "panjereh", "relay-secret-2026"
+
+
+def _relay(ca: trustme.CA, mailbox: _Mailbox, logins: list[str], *, implicit: bool) -> Controller:
+    """An SMTP relay on 127.0.0.1 as a real one is set up: TLS with a certificate from
+    ``ca`` (STARTTLS required, or TLS from the first byte) and a password; ``logins`` hears
+    of every successful sign-in."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+
+    def authenticator(*args: Any) -> AuthResult:
+        data = args[-1]
+        known = isinstance(data, LoginPassword) and (data.login, data.password) == (
+            RELAY_USER.encode(),
+            RELAY_PASSWORD.encode(),
+        )
+        if known:
+            logins.append(RELAY_USER)
+        return AuthResult(success=known)
+
+    options: dict[str, Any] = {"authenticator": authenticator}
+    if implicit:
+        # aiosmtpd does not see TLS it did not start itself: it offers AUTH only when told
+        # not to require TLS for it (and then refuses to require AUTH: ``logins`` checks it).
+        options.update(ssl_context=context, auth_require_tls=False)
+    else:
+        options.update(tls_context=context, require_starttls=True, auth_required=True)
+    return Controller(mailbox, hostname="127.0.0.1", port=free_port(), **options)
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_email_goes_through_a_relay_over_tls_with_a_password(
+    client: TestClient,
+    login: Login,
+    make_user: Callable[..., str],
+    clock: ManualClock,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    tmp_path: Path,
+    security: str,
+) -> None:
+    ca, stranger = trustme.CA(), trustme.CA()
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    stranger.cert_pem.write_to_path(str(tmp_path / "stranger.pem"))
+    mailbox, logins = _Mailbox(), []
+    relay = _relay(ca, mailbox, logins, implicit=security == "tls")
+    relay.start()
+    try:
+        make_user("supervisor", Role.SUPERVISOR, email="supervisor@itc.example")
+        _escalate_by_hand(client, login, make_user)
+        smtp = {
+            "smtp_host": "127.0.0.1",
+            "smtp_port": relay.port,
+            "smtp_security": security,
+            "smtp_username": RELAY_USER,
+            "smtp_password": SecretStr(RELAY_PASSWORD),
+        }
+        # A relay whose certificate this server does not trust gets nothing (not even the
+        # password): the email waits for its retry.
+        doubtful = _worker(
+            session_factory, clock, settings, **smtp, smtp_ca_file=tmp_path / "stranger.pem"
+        )
+        assert doubtful.deliver_once() == 2
+        with session_factory() as s:
+            email = s.scalars(select(Job).where(Job.kind == "notify.email")).one()
+            assert email.state == "pending" and "CERTIFICATE_VERIFY_FAILED" in email.last_error
+            clock.set(email.next_attempt_at)
+        assert mailbox.messages == []
+        trusting = _worker(
+            session_factory, clock, settings, **smtp, smtp_ca_file=tmp_path / "ca.pem"
+        )
+        assert trusting.deliver_once() == 1
+        assert [m["To"] for m in mailbox.messages] == ["supervisor@itc.example"]
+        assert logins == [RELAY_USER]
+    finally:
+        relay.stop()
+
+
+def test_an_smtp_password_is_never_configured_without_tls() -> None:
+    with pytest.raises(ValidationError, match="only over TLS"):
+        Settings(env="development", smtp_username="u", smtp_password="p")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="go together"):
+        Settings(env="development", smtp_security="starttls", smtp_username="u")
 
 
 def test_webhook_is_signed_and_retried_after_a_500(
