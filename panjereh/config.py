@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(default=60.0, gt=0)
     # How long a stored answer to an Idempotency-Key (or an agency's message id) is kept.
     idempotency_hours: int = Field(default=72, ge=1, le=24 * 366)
+    # How long refused machine requests stay in the security log.
+    security_log_days: int = Field(default=365, ge=1, le=3660)
     # Failed sign-ins in a row under one username before it is locked, and the first lock.
     sign_in_attempts: int = Field(default=5, ge=1, le=100)
     sign_in_lock_minutes: int = Field(default=15, ge=1, le=24 * 60)

@@ -27,6 +27,7 @@ from panjereh.config import Settings
 from panjereh.dashboard import projector
 from panjereh.db import transaction
 from panjereh.escalation import sweep
+from panjereh.exchange import security
 from panjereh.idempotency import service as idempotency
 from panjereh.jobs import queue
 from panjereh.jobs.channel import Attempt, Channel
@@ -164,19 +165,22 @@ class Worker:
 
     def forget_once(self) -> int:
         """Forget a batch of what is kept only for a while: stored idempotent answers older
-        than the retention (``PANJEREH_IDEMPOTENCY_HOURS``) and sign-in failures a day old;
-        returns how many rows."""
+        than ``PANJEREH_IDEMPOTENCY_HOURS``, sign-in failures a day old, and refusals in the
+        security log older than ``PANJEREH_SECURITY_LOG_DAYS``; returns how many rows."""
         now = self.clock.now()
-        before = now - timedelta(hours=self.settings.idempotency_hours)
+        answers = now - timedelta(hours=self.settings.idempotency_hours)
+        refusals = now - timedelta(days=self.settings.security_log_days)
         with transaction(self.factory) as session:
-            return idempotency.purge(session, before=before, limit=self.batch) + throttle.forget(
-                session, now=now, limit=self.batch
+            return (
+                idempotency.purge(session, before=answers, limit=self.batch)
+                + throttle.forget(session, now=now, limit=self.batch)
+                + security.forget(session, before=refusals, limit=self.batch)
             )
 
     def run_once(self) -> int:
         """One pass: deliver (a first push is receipt, which the clock counts from), sweep,
-        keep the dashboard up to date, forget expired idempotent answers. Returns how much
-        work it did."""
+        keep the dashboard up to date, forget what has outlived its retention. Returns how
+        much work it did."""
         return self.deliver_once() + self.sweep_once() + self.project_once() + self.forget_once()
 
     def seconds_until_due(self) -> float:

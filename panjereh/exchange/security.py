@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 
 from fastapi import Request
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from panjereh.auth.models import Role
@@ -63,3 +64,18 @@ def recent(
     if before is not None:
         query = query.where(SecurityEvent.id < before)
     return session.scalars(query).all()
+
+
+def forget(session: Session, *, before: datetime, limit: int) -> int:
+    """Delete up to ``limit`` refusals recorded before ``before``, oldest first; how many."""
+    ids = list(
+        session.scalars(
+            select(SecurityEvent.id)
+            .where(SecurityEvent.at < before)
+            .order_by(SecurityEvent.at)
+            .limit(limit)
+        )
+    )
+    if ids:
+        session.execute(delete(SecurityEvent).where(SecurityEvent.id.in_(ids)))
+    return len(ids)

@@ -495,3 +495,21 @@ def test_connections_and_credentials_are_for_administrators(
     assert client.get("/api/v1/agency/inbox", headers=machine.auth).status_code == 401
     listed = client.get("/api/v1/agency-connections/IVO/credentials", headers=admin).json()
     assert len(listed) == 1 and listed[0]["key"] is None  # the key is never shown again
+
+
+def test_the_security_log_forgets_refusals_after_its_retention(
+    session_factory: sessionmaker[Session], clock: ManualClock, settings: Settings
+) -> None:
+    def refusal(at: datetime, detail: str) -> SecurityEvent:
+        return SecurityEvent(
+            at=at, status=401, kind="unauthorized", method="POST", path="/x", detail=detail
+        )
+
+    keep = timedelta(days=settings.security_log_days)
+    with transaction(session_factory) as s:
+        s.add_all([refusal(clock.now() - keep - timedelta(minutes=1), "old"),
+                   refusal(clock.now() - keep + timedelta(minutes=1), "kept")])  # fmt: skip
+    worker = Worker(session_factory, clock, settings, channels(session_factory, settings))
+    assert worker.forget_once() == 1
+    with session_factory() as s:
+        assert s.scalars(select(SecurityEvent.detail)).all() == ["kept"]
