@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -419,18 +419,42 @@ def agency_connect(
 
 
 @agency_app.command("rotate-secret")
-def agency_rotate_secret(agency: str) -> None:
-    """Give an agency's connection a new signing secret (the old one stops working)."""
+def agency_rotate_secret(
+    agency: str,
+    overlap_hours: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=24 * 30,
+            help="how long the old secret keeps working "
+            "(default: PANJEREH_SECRET_OVERLAP_HOURS; 0: it stops at once)",
+        ),
+    ] = None,
+) -> None:
+    """Give an agency's connection a new signing secret; the old one keeps working for a while
+    (accepted on decisions, and pushes are signed with both) so its system can switch."""
     from panjereh.exchange import service
 
+    hours = get_settings().secret_overlap_hours if overlap_hours is None else overlap_hours
+    now = SystemClock().now()
     try:
         with transaction(make_session_factory(_engine())) as session:
             secret = service.rotate_secret(
-                session=session, principal=SYSTEM, agency_code=agency, at=SystemClock().now()
+                session=session,
+                principal=SYSTEM,
+                agency_code=agency,
+                at=now,
+                overlap=timedelta(hours=hours),
             )
     except DomainError as error:
         raise _fail(f"refused: {error.detail}") from None
     typer.echo(f"new signing secret (shown only now): {secret}")
+    if hours:
+        typer.echo(
+            f"the old secret keeps working until {(now + timedelta(hours=hours)).isoformat()}"
+        )
+    else:
+        typer.echo("the old secret no longer works")
 
 
 @agency_app.command("health")

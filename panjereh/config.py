@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(default=60.0, gt=0)
     # How long a stored answer to an Idempotency-Key (or an agency's message id) is kept.
     idempotency_hours: int = Field(default=72, ge=1, le=24 * 366)
+    # How long an agency's old signing secret keeps working after a rotation (0: not at all).
+    secret_overlap_hours: int = Field(default=24, ge=0, le=24 * 30)
     # How long refused machine requests stay in the security log.
     security_log_days: int = Field(default=365, ge=1, le=3660)
     # Failed sign-ins in a row under one username before it is locked, and the first lock.

@@ -60,13 +60,15 @@ async def machine_provenance(
             slug="bad-signature",
         )
     header = request.headers.get(SIGNATURE_HEADER)
+    secret, *old = connection.secrets_in_force(now)  # old: a rotation's, while it lasts
     try:
         verify(
-            connection.signing_secret,
+            secret,
             header,
             await request.body(),
             now=now.timestamp(),
             message_id=message_id,
+            also=old,
         )
     except BadSignature as bad:
         raise Unauthorized(str(bad), field=SIGNATURE_HEADER, slug="bad-signature") from None

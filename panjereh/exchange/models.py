@@ -30,8 +30,17 @@ class AgencyConnection(Base):
     endpoint_url: Mapped[str | None] = mapped_column(String(500), default=None)
     # HMAC-SHA256 key for messages both ways. Kept as it is (signing needs it), shown once.
     signing_secret: Mapped[str] = mapped_column(String(128))
+    # After a rotation, the old secret still signs and is still accepted until then.
+    previous_secret: Mapped[str | None] = mapped_column(String(128), default=None)
+    previous_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    def secrets_in_force(self, now: datetime) -> tuple[str, ...]:
+        """The secret, then the old one while a rotation's overlap lasts."""
+        if self.previous_secret and self.previous_until is not None and now < self.previous_until:
+            return (self.signing_secret, self.previous_secret)
+        return (self.signing_secret,)
 
 
 class MachineCredential(Base):

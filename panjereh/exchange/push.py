@@ -200,7 +200,7 @@ class AgencyPushChannel(Channel):
                 # Already delivered (pulled and acknowledged), or the agency now pulls: the
                 # message waits in its inbox; nothing to push.
                 return Attempt(None, 0, skipped=True)
-            return self._post(connection, row.message_id, row.body)
+            return self._post(connection, row.message_id, row.body, now)
 
         if len(ids) == 1 or self.concurrency == 1:
             return [one(i) for i in ids]
@@ -208,16 +208,17 @@ class AgencyPushChannel(Channel):
             self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="push")
         return list(self._pool.map(one, ids))
 
-    def _post(self, connection: AgencyConnection, message_id: str, body: Any) -> Attempt:
+    def _post(
+        self, connection: AgencyConnection, message_id: str, body: Any, now: datetime
+    ) -> Attempt:
         content = encode(body)
+        secret, *old = connection.secrets_in_force(now)  # old: a rotation's, while it lasts
         headers = {
             "Content-Type": "application/json",
             "Idempotency-Key": message_id,
             MESSAGE_ID_HEADER: message_id,
             # Signed when sent (not when leased), so a slow batch never sends a stale stamp.
-            SIGNATURE_HEADER: sign(
-                connection.signing_secret, int(time.time()), content, message_id
-            ),
+            SIGNATURE_HEADER: sign(secret, int(time.time()), content, message_id, also=old),
         }
         url = connection.endpoint_url or ""
         started = time.perf_counter()

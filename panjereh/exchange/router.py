@@ -4,13 +4,13 @@ systems). Agencies' systems decide through ``POST /api/v1/inquiries/{id}/decisio
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from panjereh.api.deps import CurrentPrincipal, NowDep, SessionDep
+from panjereh.api.deps import CurrentPrincipal, NowDep, SessionDep, SettingsDep
 from panjereh.api.responses import PROBLEMS
 from panjereh.exchange import credentials, security, service
 from panjereh.exchange.models import Mode
@@ -44,10 +44,11 @@ class ConnectionOut(BaseModel):
 
 
 class SecretOut(BaseModel):
-    """A new signing secret, shown only now."""
+    """A new signing secret, shown only now, and until when the old one still works."""
 
     agency_code: str
     signing_secret: str
+    old_valid_until: datetime | None = None
 
 
 class CredentialIn(BaseModel):
@@ -162,14 +163,25 @@ def connect(
 
 @router.post("/agency-connections/{agency_code}/rotate-secret", response_model=SecretOut)
 def rotate_secret(
-    agency_code: str, principal: CurrentPrincipal, session: SessionDep, now: NowDep
+    agency_code: str,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
 ) -> SecretOut:
-    """A new signing secret; the old one stops working at once."""
+    """A new signing secret. The old one keeps working for ``PANJEREH_SECRET_OVERLAP_HOURS``
+    (24): still accepted on decisions, and pushes are signed with both, so the agency's
+    system switches when it is ready."""
+    overlap = timedelta(hours=settings.secret_overlap_hours)
     secret = service.rotate_secret(
-        session=session, principal=principal, agency_code=agency_code, at=now
+        session=session, principal=principal, agency_code=agency_code, at=now, overlap=overlap
     )
     session.commit()
-    return SecretOut(agency_code=agency_code, signing_secret=secret)
+    return SecretOut(
+        agency_code=agency_code,
+        signing_secret=secret,
+        old_valid_until=now + overlap if overlap else None,
+    )
 
 
 @router.post(

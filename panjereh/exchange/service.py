@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -112,12 +112,26 @@ def _push_waiting(session: Session, agency_code: str, at: datetime) -> None:
             )
 
 
-def rotate_secret(*, session: Session, principal: Principal, agency_code: str, at: datetime) -> str:
-    """A new signing secret for the agency (the old one stops working at once)."""
+def rotate_secret(
+    *,
+    session: Session,
+    principal: Principal,
+    agency_code: str,
+    at: datetime,
+    overlap: timedelta = timedelta(0),
+) -> str:
+    """A new signing secret for the agency. For ``overlap`` the old one keeps working: it is
+    accepted on decisions, and pushes carry a signature by each (the agency's system switches
+    when it is ready). Rotating again during an overlap ends the first one."""
     require(principal, Role.ADMIN)
     connection = session.get(AgencyConnection, agency_code, with_for_update=True)
     if connection is None:
         raise NotFound(f"agency {agency_code} has no connected system")
+    if overlap > timedelta(0):
+        connection.previous_secret = connection.signing_secret
+        connection.previous_until = at + overlap
+    else:
+        connection.previous_secret = connection.previous_until = None
     connection.signing_secret = secrets.token_hex(32)
     connection.updated_at = at
     chain.record(
@@ -125,7 +139,12 @@ def rotate_secret(*, session: Session, principal: Principal, agency_code: str, a
         kind="agency.secret_rotated",
         at=at,
         actor=principal,
-        data={"agency": agency_code},
+        data={
+            "agency": agency_code,
+            "old_valid_until": connection.previous_until.isoformat()
+            if connection.previous_until
+            else None,
+        },
     )
     chain.append_pending(session)
     return connection.signing_secret

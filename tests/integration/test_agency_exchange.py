@@ -26,7 +26,7 @@ from panjereh.db import transaction
 from panjereh.escalation.models import EscalationFiring
 from panjereh.exchange.models import AgencyMessage, SecurityEvent
 from panjereh.exchange.push import encode
-from panjereh.exchange.signing import MESSAGE_ID_HEADER, SIGNATURE_HEADER, sign
+from panjereh.exchange.signing import MESSAGE_ID_HEADER, SIGNATURE_HEADER, BadSignature, sign
 from panjereh.exchange.signing import verify as check
 from panjereh.exchange.wire import AgencyMessage as WireMessage
 from panjereh.inquiries.models import Inquiry
@@ -513,3 +513,56 @@ def test_the_security_log_forgets_refusals_after_its_retention(
     assert worker.forget_once() == 1
     with session_factory() as s:
         assert s.scalars(select(SecurityEvent.detail)).all() == ["kept"]
+
+
+def test_a_rotated_secret_overlaps_the_old_one_for_a_while(
+    client: TestClient,
+    clock: ManualClock,
+    people: dict[str, dict[str, str]],
+    agency: AgencyServer,
+    worker: Worker,
+    settings: Settings,
+    login: Callable[[str], dict[str, str]],
+) -> None:
+    """After a rotation the old secret keeps working for PANJEREH_SECRET_OVERLAP_HOURS: the
+    agency's decisions signed with it are accepted, and pushes carry a signature by each, so
+    its system can switch when it is ready. Then only the new one works."""
+    ivo = connect(client, clock, people["admin"], "IVO", "push", agency.url)
+    old = ivo.secret
+    rotated = client.post("/api/v1/agency-connections/IVO/rotate-secret", headers=people["admin"])
+    assert rotated.status_code == 200, rotated.text
+    new = rotated.json()["signing_secret"]
+    overlap = timedelta(hours=settings.secret_overlap_hours)
+    until = datetime.fromisoformat(rotated.json()["old_valid_until"])
+    assert new != old and until == clock.now() + overlap
+
+    first, second = (file(client, people["trader"], MEAT)["inquiries"][0]["id"] for _ in "ab")
+    assert worker.deliver_once() == 2
+    for got in agency.received:  # either secret verifies a push
+        for secret in (old, new):
+            check(secret, got.signature, got.raw, now=time.time(), message_id=got.message_id)
+    approve = {"outcome": "approve"}
+    assert ivo.decide(first, approve, "old-secret-1", secret=old).status_code == 200
+
+    clock.advance(overlap)
+    assert ivo.decide(second, approve, "old-secret-2", secret=old).status_code == 401
+    assert ivo.decide(second, approve, "new-secret-2", secret=new).status_code == 200
+    file(client, login("trader"), MEAT)  # the day-old token has expired
+    assert worker.deliver_once() == 1
+    late = agency.received[-1]
+    check(new, late.signature, late.raw, now=time.time(), message_id=late.message_id)
+    with pytest.raises(BadSignature):
+        check(old, late.signature, late.raw, now=time.time(), message_id=late.message_id)
+
+
+def test_signatures_may_carry_several_macs_and_any_may_match() -> None:
+    body, now = b'{"a":1}', int(time.time())
+    both = sign("new-secret", now, body, "m1", also=["old-secret"])
+    assert both.count("v1=") == 2
+    for secret in ("new-secret", "old-secret"):
+        assert check(secret, both, body, now=now, message_id="m1") == now
+    assert check("x", both, body, now=now, message_id="m1", also=["old-secret"]) == now
+    with pytest.raises(BadSignature, match="does not match"):
+        check("stranger", both, body, now=now, message_id="m1")
+    with pytest.raises(BadSignature, match="must read"):
+        check("new-secret", f"t={now},t={now},v1=00", body, now=now, message_id="m1")
