@@ -71,15 +71,22 @@ def db_upgrade(revision: str = "head") -> None:
     typer.echo(f"database at {engine.url.render_as_string(hide_password=True)} is up to date")
 
 
+Username = Annotated[str, typer.Option(help="sign-in name")]
+NewPassword = Annotated[
+    str,
+    typer.Option(
+        help="at least 10 characters; asked for (hidden, twice) when not given",
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+    ),
+]
+
+
 @users_app.command("create")
 def users_create(
-    username: Annotated[str, typer.Option(help="sign-in name")],
-    password: Annotated[
-        str,
-        typer.Option(
-            help="at least 10 characters", prompt=True, hide_input=True, confirmation_prompt=True
-        ),
-    ],
+    username: Username,
+    password: NewPassword,
     role: Annotated[PersonRole, typer.Option(help="what the user may do")],
     agency: Annotated[str | None, typer.Option(help="agency code (officer, agency_head)")] = None,
     full_name: Annotated[str, typer.Option(help="display name")] = "",
@@ -107,13 +114,8 @@ def users_create(
 
 @users_app.command("set-password")
 def users_set_password(
-    username: Annotated[str, typer.Option(help="sign-in name")],
-    password: Annotated[
-        str,
-        typer.Option(
-            help="at least 10 characters", prompt=True, hide_input=True, confirmation_prompt=True
-        ),
-    ],
+    username: Username,
+    password: NewPassword,
 ) -> None:
     """Set a person's password (a reset: the current one is not asked for); a sign-in lock on
     the username is lifted. Their web sessions end at their next request."""

@@ -24,11 +24,14 @@ from sqlalchemy import (
     Numeric,
     String,
     create_engine,
+    delete,
     event,
+    select,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Session, sessionmaker
+from sqlalchemy.sql import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -164,6 +167,26 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def delete_some(
+    session: Session,
+    key: InstrumentedAttribute[Any],
+    *conditions: ColumnElement[bool],
+    order_by: Any = None,
+    limit: int,
+) -> int:
+    """Delete at most ``limit`` rows of ``key``'s table that meet ``conditions`` (the first by
+    ``order_by``); how many. The keys are read first, so every backend bounds the delete
+    (SQLite has no ``DELETE … LIMIT``), and a worker's housekeeping stays a short
+    transaction however much there is to forget."""
+    chosen = select(key).where(*conditions).limit(limit)
+    if order_by is not None:
+        chosen = chosen.order_by(order_by)
+    keys = list(session.scalars(chosen))
+    if keys:
+        session.execute(delete(key.class_).where(key.in_(keys)))
+    return len(keys)
 
 
 def is_postgres(session: Session) -> bool:

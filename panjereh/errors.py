@@ -42,11 +42,20 @@ class DomainError(Exception):
         if slug:
             self.slug = slug
 
+    @property
+    def headers(self) -> dict[str, str] | None:
+        """Headers the answer carries besides the problem document."""
+        return None
+
 
 class Unauthorized(DomainError):
     """No valid credentials."""
 
     status, slug = 401, "unauthorized"
+
+    @property
+    def headers(self) -> dict[str, str] | None:
+        return {"WWW-Authenticate": "Bearer"}
 
 
 class Forbidden(DomainError):
@@ -81,6 +90,10 @@ class TooManyRequests(DomainError):
     def __init__(self, detail: str, *, retry_after: int, slug: str | None = None) -> None:
         super().__init__(detail, slug=slug)
         self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after)}
 
 
 def problem(
@@ -142,16 +155,13 @@ def install(app: FastAPI, *, on_refusal: RefusalHook | None = None) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        if isinstance(exc, TooManyRequests):
-            headers = {"Retry-After": str(exc.retry_after)}
         response = problem(
             exc.status,
             slug=exc.slug,
             detail=exc.detail,
             errors=exc.errors,
             instance=request.url.path,
-            headers=headers,
+            headers=exc.headers,
         )
         return await _noted(request, response, exc.slug, exc.detail)
 

@@ -25,7 +25,7 @@ from panjereh import migrate
 from panjereh.auth.models import Role
 from panjereh.auth.service import create_user
 from panjereh.clock import ManualClock
-from panjereh.config import Settings
+from panjereh.config import Settings, get_settings
 from panjereh.db import make_engine, make_session_factory, transaction
 from panjereh.main import create_app
 from panjereh.tables import metadata
@@ -98,6 +98,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     migrate.seed(engine, clock=ManualClock(START))
     engine.dispose()
     return url
+
+
+@pytest.fixture
+def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The command line's environment pointed at the test's store."""
+    monkeypatch.setenv("PANJEREH_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture

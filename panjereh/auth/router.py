@@ -12,8 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from panjereh.api.deps import CurrentPrincipal, NowDep, SessionDep, SettingsDep
 from panjereh.api.responses import PROBLEMS
 from panjereh.auth import service, tokens
-from panjereh.auth.models import User
-from panjereh.dashboard import signins
 from panjereh.errors import Unauthorized
 
 router = APIRouter(prefix="/api/v1", tags=["auth"], responses=PROBLEMS)
@@ -50,19 +48,17 @@ def issue_token(
 
     After too many failures in a row under one username, it is locked for a while: 429 with
     ``Retry-After`` (see docs/api.md)."""
-    principal = service.sign_in(
+    user = service.sign_in(
         session=session,
         username=form.username,
         password=form.password,
         now=now,
         settings=settings,
     )
-    if principal is None:
-        session.commit()  # the failure stays counted
+    session.commit()  # a failure stays counted, a success is counted
+    if user is None:
         raise Unauthorized("wrong username or password")
-    user = session.get_one(User, principal.id)
-    signins.record(session, user_id=user.id, role=user.role, province=user.province, at=now)
-    session.commit()
+    principal = service.principal_of(user)
     ttl = timedelta(minutes=settings.token_ttl_minutes)
     token = tokens.issue(principal=principal, secret=settings.secret_key, now=now, ttl=ttl)
     return Token(access_token=token, expires_in=int(ttl.total_seconds()))

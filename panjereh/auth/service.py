@@ -16,6 +16,7 @@ from panjereh.auth.models import AGENCY_ROLES, PERSON_ROLES, Role, User
 from panjereh.auth.passwords import hash_password, verify_password
 from panjereh.auth.principal import SYSTEM, Principal
 from panjereh.config import Settings
+from panjereh.dashboard import signins
 from panjereh.errors import Conflict, Forbidden, Invalid, NotFound
 
 MIN_PASSWORD_LENGTH = 10
@@ -79,30 +80,24 @@ def create_user(
     return user
 
 
-def authenticate(*, session: Session, username: str, password: str) -> Principal | None:
-    """The user's principal if the credentials are right and the account is active."""
-    user = session.scalars(select(User).where(User.username == username)).first()
-    if not verify_password(user.password_hash if user else None, password):
-        return None
-    if user is None or not user.is_active or user.role == Role.AGENCY_SYSTEM:
-        return None  # an agency's system signs in with its machine credential only
-    return principal_of(user)
-
-
 def sign_in(
     *, session: Session, username: str, password: str, now: datetime, settings: Settings
-) -> Principal | None:
-    """:func:`authenticate`, throttled: a username locked by too many failures is refused
-    (:class:`TooManyRequests`, before the password is checked), a failure is counted and a
-    success clears the count. The caller commits in both cases (a failure must stay counted
-    although its request fails)."""
+) -> User | None:
+    """The user, if the credentials are right and the account is an active person's; None
+    otherwise. Throttled: a username locked by too many failures is refused
+    (:class:`TooManyRequests`, before the password is checked), a failure is counted, and a
+    success clears the count and is counted for the adoption figures. The caller commits in
+    both cases (a failure must stay counted although its request fails)."""
     throttle.check(session, username, now=now)
-    principal = authenticate(session=session, username=username, password=password)
-    if principal is None:
+    user = session.scalars(select(User).where(User.username == username)).first()
+    # The hash is checked even for an unknown user, so the answer takes as long.
+    right = verify_password(user.password_hash if user else None, password)
+    if user is None or not right or not user.is_active or user.role == Role.AGENCY_SYSTEM:
         throttle.failed(session, username, now=now, settings=settings)
-    else:
-        throttle.succeeded(session, username)
-    return principal
+        return None  # an agency's system signs in with its machine credential only
+    throttle.succeeded(session, username)
+    signins.record(session, user_id=user.id, role=user.role, province=user.province, at=now)
+    return user
 
 
 class WrongPassword(Invalid):
@@ -141,16 +136,7 @@ def change_password(
         throttle.failed(session, principal.username, now=at, settings=settings)
         raise WrongPassword("the current password is wrong", field="current_password")
     _check_new(new, current=current)
-    user.password_hash = hash_password(new)
-    throttle.succeeded(session, principal.username)
-    chain.record(
-        session,
-        kind="user.password_changed",
-        at=at,
-        actor=principal,
-        data={"user_id": user.id, "username": user.username},
-    )
-    chain.append_pending(session)
+    _set_password(session, user, new, kind="user.password_changed", actor=principal, at=at)
 
 
 def reset_password(
@@ -162,17 +148,20 @@ def reset_password(
     if user is None or user.role not in PERSON_ROLES:
         raise NotFound(f"no person signs in as {username!r}")
     _check_new(password)
+    _set_password(session, user, password, kind="user.password_reset", actor=by, at=at)
+    return user
+
+
+def _set_password(
+    session: Session, user: User, password: str, *, kind: str, actor: Principal, at: datetime
+) -> None:
+    """Store a new password's hash, lift any sign-in lock, and record it (never the password)."""
     user.password_hash = hash_password(password)
-    throttle.succeeded(session, username)
+    throttle.succeeded(session, user.username)
     chain.record(
-        session,
-        kind="user.password_reset",
-        at=at,
-        actor=by,
-        data={"user_id": user.id, "username": user.username},
+        session, kind=kind, at=at, actor=actor, data={"user_id": user.id, "username": user.username}
     )
     chain.append_pending(session)
-    return user
 
 
 def credentials_stamp(user: User) -> str:

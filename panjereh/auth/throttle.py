@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from panjereh.auth.models import SignInFailure
 from panjereh.config import Settings
+from panjereh.db import delete_some
 from panjereh.errors import TooManyRequests
 
 MAX_LOCK = timedelta(days=1)
@@ -75,17 +76,10 @@ def succeeded(session: Session, username: str) -> None:
 
 def forget(session: Session, *, now: datetime, limit: int) -> int:
     """Delete up to ``limit`` counts whose last failure and lock are a day past; how many."""
-    stale = now - FORGET_AFTER
-    names = list(
-        session.scalars(
-            select(SignInFailure.username)
-            .where(
-                SignInFailure.last_at < stale,
-                or_(SignInFailure.locked_until.is_(None), SignInFailure.locked_until < now),
-            )
-            .limit(limit)
-        )
+    return delete_some(
+        session,
+        SignInFailure.username,
+        SignInFailure.last_at < now - FORGET_AFTER,
+        or_(SignInFailure.locked_until.is_(None), SignInFailure.locked_until < now),
+        limit=limit,
     )
-    if names:
-        session.execute(delete(SignInFailure).where(SignInFailure.username.in_(names)))
-    return len(names)

@@ -1,7 +1,8 @@
 """Sign-ins for the adoption figures: one row per user and Tehran day, counted up.
 
 Sign-ins are not state changes of the single window, so they are not events in the audit
-chain; the sign-in endpoint calls :func:`record` in its own transaction (one upsert, no read),
+chain; a successful sign-in (``auth.service.sign_in``, for the API and the web form alike)
+calls :func:`record` in the sign-in's transaction (one upsert, no read),
 and the dashboard counts active users (distinct users who signed in) and sign-ins by province
 and role from these rows.
 """

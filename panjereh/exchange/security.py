@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from fastapi import Request
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from panjereh.auth.models import Role
 from panjereh.auth.principal import Principal
 from panjereh.clock import Clock
-from panjereh.db import transaction
+from panjereh.db import delete_some, transaction
 from panjereh.exchange.credentials import require
 from panjereh.exchange.models import SecurityEvent
 from panjereh.exchange.signing import MESSAGE_ID_HEADER
@@ -68,14 +68,6 @@ def recent(
 
 def forget(session: Session, *, before: datetime, limit: int) -> int:
     """Delete up to ``limit`` refusals recorded before ``before``, oldest first; how many."""
-    ids = list(
-        session.scalars(
-            select(SecurityEvent.id)
-            .where(SecurityEvent.at < before)
-            .order_by(SecurityEvent.at)
-            .limit(limit)
-        )
+    return delete_some(
+        session, SecurityEvent.id, SecurityEvent.at < before, order_by=SecurityEvent.at, limit=limit
     )
-    if ids:
-        session.execute(delete(SecurityEvent).where(SecurityEvent.id.in_(ids)))
-    return len(ids)

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from panjereh.auth.principal import Principal
+from panjereh.db import delete_some
 from panjereh.errors import Conflict, DomainError, Invalid
 from panjereh.idempotency.models import IdempotencyRecord
 from panjereh.statements import Prepared, insert_row
@@ -136,13 +137,10 @@ def purge(session: Session, *, before: datetime, limit: int) -> int:
     A retry after that runs as a new request: a decision finds its inquiry closed (409), a
     filing files again. Clients retry within minutes; the retention is days.
     """
-    oldest = (
-        select(IdempotencyRecord.id)
-        .where(IdempotencyRecord.created_at < before)
-        .order_by(IdempotencyRecord.created_at)
-        .limit(limit)
+    return delete_some(
+        session,
+        IdempotencyRecord.id,
+        IdempotencyRecord.created_at < before,
+        order_by=IdempotencyRecord.created_at,
+        limit=limit,
     )
-    ids = list(session.scalars(oldest))
-    if ids:
-        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id.in_(ids)))
-    return len(ids)

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import json
 import signal
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,7 +20,7 @@ from panjereh.auth import tokens
 from panjereh.auth.models import Role
 from panjereh.auth.principal import Principal
 from panjereh.cli import app
-from panjereh.config import Settings, get_settings
+from panjereh.config import Settings
 from panjereh.exchange.models import SecurityEvent
 from panjereh.inquiries.models import Inquiry
 from tests.conftest import declaration, item
@@ -30,14 +28,6 @@ from tests.processes import free_port, spawn, start_server, wait_for
 
 runner = CliRunner()
 ANSWERS = {"inquiry.approved", "inquiry.rejected", "inquiry.info_requested"}
-
-
-@pytest.fixture
-def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("PANJEREH_DATABASE_URL", database_url)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def test_simulated_agencies_answer_every_inquiry(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import get_args
 
@@ -13,20 +13,11 @@ from typer.testing import CliRunner
 
 from panjereh.auth.models import PERSON_ROLES, Role
 from panjereh.cli import PersonRole, app
-from panjereh.config import get_settings
 from panjereh.rules.service import default_document
 from tests.conftest import declaration, item
 
 Login = Callable[[str], dict[str, str]]
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("PANJEREH_DATABASE_URL", database_url)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def test_the_cli_offers_every_role_a_person_can_hold() -> None:

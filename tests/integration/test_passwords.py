@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from panjereh.audit.models import Event
 from panjereh.auth.models import Role
 from panjereh.cli import app
-from panjereh.config import Settings, get_settings
+from panjereh.config import Settings
 from tests.conftest import PASSWORD
 
 Login = Callable[[str], dict[str, str]]
@@ -86,14 +86,6 @@ def test_wrong_current_passwords_count_as_failed_sign_ins(
 def test_changing_a_password_needs_a_signed_in_person(client: TestClient) -> None:
     body = {"current_password": PASSWORD, "new_password": NEW}
     assert client.post("/api/v1/auth/password", json=body).status_code == 401
-
-
-@pytest.fixture
-def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("PANJEREH_DATABASE_URL", database_url)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def test_an_operator_resets_a_password_and_lifts_a_lock(

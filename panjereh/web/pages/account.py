@@ -11,7 +11,6 @@ from starlette.concurrency import run_in_threadpool
 
 from panjereh.auth import service as auth
 from panjereh.auth.models import Role, User
-from panjereh.dashboard import signins
 from panjereh.errors import Invalid, TooManyRequests
 from panjereh.web.core import PageDep, WebRoute, safe_next
 from panjereh.web.i18n import LANGUAGE_COOKIE, LANGUAGES
@@ -59,13 +58,13 @@ async def sign_in(page: PageDep) -> Response:
         errors["username"] = page._("Enter your username.")
     if not password:
         errors["password"] = page._("Enter your password.")
-    principal = None
+    user = None
     status_code = 400
     headers = None
     if not errors:
         try:
             # Checking a password takes tens of milliseconds (Argon2): not on the event loop.
-            principal = await run_in_threadpool(
+            user = await run_in_threadpool(
                 partial(
                     auth.sign_in,
                     session=page.db,
@@ -82,10 +81,11 @@ async def sign_in(page: PageDep) -> Response:
                 "Too many failed sign-ins. Try again in %(num)s minutes.",
                 minutes,
             ) % {"num": page.lang.digits(minutes)}
-            status_code, headers = 429, {"Retry-After": str(locked.retry_after)}
-    if principal is None or principal.id is None or principal.role is None:
+            status_code, headers = locked.status, locked.headers
+    if not errors:
+        page.db.commit()  # a failure stays counted, a success is counted
+    if user is None:
         if not errors:
-            page.db.commit()  # the failure stays counted
             errors["form"] = page._("The username or password is wrong.")
         return page.render(
             "sign_in.html",
@@ -95,11 +95,8 @@ async def sign_in(page: PageDep) -> Response:
             next_path=next_path,
             errors=errors,
         )
-    user = page.db.get_one(User, principal.id)
-    signins.record(page.db, user_id=user.id, role=user.role, province=user.province, at=page.now)
-    page.db.commit()
-    page.web.sign_in(principal.id, auth.credentials_stamp(user))
-    return page.redirect(next_path or HOME_BY_ROLE[principal.role])
+    page.web.sign_in(user.id, auth.credentials_stamp(user))
+    return page.redirect(next_path or HOME_BY_ROLE[Role(user.role)])
 
 
 @router.get("/account/password")
