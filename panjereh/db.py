@@ -7,7 +7,9 @@ audit chain appends that transaction's events just before the commit (see ``panj
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -33,6 +35,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Session, sessionmaker
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.types import TypeDecorator
+
+from panjereh.errors import StoreBusy
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -86,7 +90,7 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
     cursor.close()
     # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; SQLAlchemy
     # emits BEGIN itself (see _WriterQueue).
@@ -94,28 +98,60 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 
 class _WriterQueue:
-    """Threads of one process take turns at SQLite's write lock, each woken at once.
+    """Writers take turns at SQLite's write lock, each woken soon after the last one ends.
 
     Every transaction begins with BEGIN IMMEDIATE, which takes SQLite's write lock: two
-    writers queue rather than deadlock on a lock upgrade. Between processes the queue is
-    SQLite's busy handler, which polls with sleeps of 1 to 100 ms; within one process (the
-    server's threads) a lock wakes the next writer the moment the last one commits.
+    writers queue rather than deadlock on a lock upgrade. Within one process (the server's
+    threads) a lock wakes the next writer the moment the last one commits. Between processes
+    (the server's workers, the worker, the CLI) BEGIN IMMEDIATE is retried after sleeps of
+    50 µs growing to 1 ms: SQLite's own busy handler sleeps 1, 2, 5, 10 … 100 ms between
+    tries, far longer than a transaction here holds the lock, so a second server process
+    spent most of its time asleep. Only BEGIN waits this way; every other statement keeps
+    ``busy_timeout``.
     """
+
+    FIRST_SLEEP = 50e-6
+    LONGEST_SLEEP = 1e-3
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
         self._lock = threading.Lock()
 
     def begin(self, conn: Any) -> None:
+        deadline = time.monotonic() + self.timeout
         if not self._lock.acquire(timeout=self.timeout):
-            raise TimeoutError(f"waited {self.timeout:.0f} s for the database's write lock")
+            raise StoreBusy(self._waited)
         try:
             cursor = conn.connection.cursor()  # the driver's: this runs on every transaction
-            cursor.execute("BEGIN IMMEDIATE")
-            cursor.close()
+            try:
+                cursor.execute("PRAGMA busy_timeout=0")
+                try:
+                    self._begin_immediate(cursor, deadline)
+                finally:
+                    cursor.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
+            finally:
+                cursor.close()
         except BaseException:
             self._lock.release()
             raise
+
+    def _begin_immediate(self, cursor: Any, deadline: float) -> None:
+        sleep = self.FIRST_SLEEP
+        while True:
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # extended codes too
+                    raise
+                if time.monotonic() > deadline:
+                    raise StoreBusy(self._waited) from error
+            time.sleep(sleep)
+            sleep = min(sleep * 2, self.LONGEST_SLEEP)
+
+    @property
+    def _waited(self) -> str:
+        return f"the database's write lock stayed taken for {self.timeout:g} s; try again"
 
     def end(self, _conn: Any) -> None:
         self._lock.release()

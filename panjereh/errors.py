@@ -96,6 +96,16 @@ class TooManyRequests(DomainError):
         return {"Retry-After": str(self.retry_after)}
 
 
+class StoreBusy(DomainError):
+    """The store's write lock stayed taken for longer than a request waits; try again."""
+
+    status, slug = 503, "store-busy"
+
+    @property
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": "1"}
+
+
 def problem(
     status: int,
     *,

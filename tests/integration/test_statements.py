@@ -25,7 +25,9 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from panjereh import db
 from panjereh.db import ExactDecimal, JSONValue, UTCDateTime, make_engine
+from panjereh.errors import StoreBusy
 from panjereh.statements import Prepared, insert_row
 
 scratch = MetaData()
@@ -165,3 +167,73 @@ def test_sqlite_writers_of_one_process_take_turns(tmp_path: Path) -> None:
         notes = {n for (n,) in session.execute(select(SAMPLES.c.note))}
     assert notes == {f"{n}-{k}" for n in range(6) for k in range(25) if k % 5 != 3}
     engine.dispose()
+
+
+def test_sqlite_writers_of_two_processes_take_turns(tmp_path: Path) -> None:
+    """Two engines on one file (as two server processes: each has its own queue, so they meet
+    only at SQLite's lock) write at once from several threads each; every write commits,
+    none fails with "database is locked"."""
+    url = f"sqlite:///{tmp_path}/processes.db"
+    engines = [make_engine(url), make_engine(url)]
+    scratch.create_all(engines[0])
+    errors: list[BaseException] = []
+
+    def writer(engine: Engine, n: int) -> None:
+        factory = sessionmaker(bind=engine)
+        for k in range(40):
+            try:
+                with factory.begin() as session:
+                    _INSERT.run_many(session, [{**ROW, "note": f"{n}-{k}"}])
+            except BaseException as error:  # the failure this test looks for
+                errors.append(error)
+                return
+
+    threads = [threading.Thread(target=writer, args=(engines[n % 2], n)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    with engines[1].connect() as connection:
+        notes = {n for (n,) in connection.execute(select(SAMPLES.c.note))}
+    assert notes == {f"{n}-{k}" for n in range(4) for k in range(40)}
+    for engine in engines:
+        engine.dispose()
+
+
+def test_sqlite_writer_waits_for_another_process_then_gives_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer waits while another process holds the write lock, takes it as soon as it is
+    free, and gives up after the busy timeout (a 503 for a request); the connection keeps that
+    timeout for its other statements."""
+    monkeypatch.setattr(db, "SQLITE_BUSY_SECONDS", 0.3)
+    url = f"sqlite:///{tmp_path}/waits.db"
+    holder, waiter = make_engine(url), make_engine(url)
+    scratch.create_all(holder)
+    holding = holder.connect()
+    holding.begin()
+    holding.execute(insert(SAMPLES).values(**{**ROW, "note": "holder"}))
+    with pytest.raises(StoreBusy, match=r"write lock stayed taken for 0\.3 s"), waiter.begin():
+        pass
+    taken = threading.Event()
+
+    def wait_for_the_lock() -> None:
+        with waiter.begin() as connection:
+            taken.set()
+            connection.execute(insert(SAMPLES).values(**{**ROW, "note": "waiter"}))
+            timeout = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+            assert timeout == 300
+
+    thread = threading.Thread(target=wait_for_the_lock)
+    thread.start()
+    assert not taken.wait(0.1)  # still held
+    holding.commit()
+    holding.close()
+    thread.join(timeout=5)
+    assert taken.is_set()
+    with holder.connect() as connection:
+        notes = sorted(n for (n,) in connection.execute(select(SAMPLES.c.note)))
+    assert notes == ["holder", "waiter"]
+    holder.dispose()
+    waiter.dispose()
