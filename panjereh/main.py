@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from fastapi import FastAPI
@@ -84,6 +85,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.one_writer = engine.dialect.name == "sqlite"  # see api.deps.get_session
+    app.state.session_turns = weakref.WeakKeyDictionary()
     app.state.clock = clock or SystemClock()
     errors.install(app, on_refusal=security.record_refusal)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

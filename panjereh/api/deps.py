@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -23,6 +25,9 @@ oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 # Dependencies are coroutines: FastAPI runs a plain function in its thread pool, and a hop
 # there and back costs more than these take. What touches the database is sent there alone.
+# They read the settings and the clock from the application rather than from dependencies
+# of their own: FastAPI solves a dependency's dependencies again wherever it is used, cached
+# or not, and the hot endpoints use the principal twice (directly and through provenance).
 
 
 async def get_settings(request: Request) -> Settings:
@@ -35,15 +40,37 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     """A session for this request; whatever it did not commit is rolled back.
 
     Opening a session touches no database; closing one that holds a transaction does (the
-    rollback), in the thread pool."""
-    session: Session = request.app.state.session_factory()
+    rollback), in the thread pool. On SQLite requests take turns for their session here, in
+    the event loop: every transaction takes the store's one write lock, so requests
+    waiting in threads would only queue there, at the cost of waking threads and handing
+    Python's lock between them."""
+    turn = _turn(request.app)
+    if turn is not None:
+        await turn.acquire()
     try:
-        yield session
+        session: Session = request.app.state.session_factory()
+        try:
+            yield session
+        finally:
+            if session.in_transaction():
+                await run_in_threadpool(_close, session)
+            else:
+                session.close()
     finally:
-        if session.in_transaction():
-            await run_in_threadpool(_close, session)
-        else:
-            session.close()
+        if turn is not None:
+            turn.release()
+
+
+def _turn(app: Any) -> asyncio.Lock | None:
+    if not app.state.one_writer:
+        return None
+    loop = asyncio.get_running_loop()
+    turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]
+    turns = app.state.session_turns
+    turn = turns.get(loop)
+    if turn is None:
+        turn = turns[loop] = asyncio.Lock()
+    return turn
 
 
 def _close(session: Session) -> None:
@@ -51,21 +78,29 @@ def _close(session: Session) -> None:
     session.close()
 
 
+def now_of(request: Request) -> datetime:
+    """The instant this request happens: the application's clock, read once per request so
+    that everything the request does and checks happens at the same instant."""
+    now: datetime | None = request.scope.get(_NOW)
+    if now is None:
+        clock: Clock = request.app.state.clock
+        now = request.scope[_NOW] = clock.now()
+    return now
+
+
+_NOW = "panjereh.now"
+
+
 async def get_now(request: Request) -> datetime:
-    """The instant this request happens, from the application's clock."""
-    clock: Clock = request.app.state.clock
-    return clock.now()
+    """The instant this request happens (:func:`now_of`)."""
+    return now_of(request)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
 async def get_principal(
-    request: Request,
-    token: Annotated[str | None, Depends(oauth2)],
-    settings: Annotated[Settings, Depends(get_settings)],
-    now: Annotated[datetime, Depends(get_now)],
-    session: SessionDep,
+    request: Request, token: Annotated[str | None, Depends(oauth2)], session: SessionDep
 ) -> Principal:
     """The signed-in principal; every endpoint but sign-in and health needs one.
 
@@ -76,7 +111,8 @@ async def get_principal(
     if not token:
         raise Unauthorized("sign in first: send a bearer token from /api/v1/auth/token")
     if not token.startswith(credentials.KEY_PREFIX):
-        return tokens.read(token, secret=settings.secret_key, now=now)
+        settings: Settings = request.app.state.settings
+        return tokens.read(token, secret=settings.secret_key, now=now_of(request))
     machine_key = credentials.parse(token)
     if machine_key is None:
         request.state.machine = {"key_id": None, "agency": None}

@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from panjereh.api.deps import CurrentPrincipal, NowDep, SessionDep
+from panjereh.api.deps import CurrentPrincipal, SessionDep, now_of
 from panjereh.auth.models import Role
 from panjereh.errors import Invalid, Unauthorized
 from panjereh.exchange.service import connection_of
@@ -41,7 +41,7 @@ class Provenance:
 
 
 async def machine_provenance(
-    request: Request, principal: CurrentPrincipal, session: SessionDep, now: NowDep
+    request: Request, principal: CurrentPrincipal, session: SessionDep
 ) -> Provenance | None:
     """For a request from an agency's system: its verified message id and signature (401
     if the signature is missing, wrong or stale). None for people."""
@@ -60,6 +60,7 @@ async def machine_provenance(
             slug="bad-signature",
         )
     header = request.headers.get(SIGNATURE_HEADER)
+    now = now_of(request)
     secret, *old = connection.secrets_in_force(now)  # old: a rotation's, while it lasts
     try:
         verify(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -126,3 +127,44 @@ def test_last_two_approvals_at_once_still_clear(
             from panjereh.declarations.models import Declaration
 
             assert s.get_one(Declaration, declaration_id).status == "cleared"
+
+
+def test_many_requests_at_once_through_the_api(
+    client: TestClient, make_user: Callable[..., str], login: Callable[[str], dict[str, str]]
+) -> None:
+    """Six traders file and their declarations are answered at once, over the API, with a
+    refusal (422, 409) among every trader's requests: every request is answered, every
+    declaration clears, and the chain holds. (On SQLite the requests take turns for the
+    store in the event loop, and a refused request must give its turn back.)"""
+    traders = [make_user(f"trader-{n}", Role.TRADER) for n in range(6)]
+    officers = {a: make_user(f"o-{a}", Role.OFFICER, a) for a in ("IVO", "PPO")}
+    headers = {u: login(u) for u in [*traders, *officers.values()]}
+    body = declaration(
+        item("020130", description="Beef", value="400"),
+        item("080410", description="Dates", value="400"),
+    )
+    barrier, statuses = threading.Barrier(len(traders)), []
+
+    def trade(trader: str) -> None:
+        barrier.wait()
+        filed = client.post("/api/v1/declarations", json=body, headers=headers[trader])
+        statuses.append(filed.status_code)
+        for inquiry in filed.json()["inquiries"]:
+            officer = headers[officers[inquiry["agency_code"]]]
+            path = f"/api/v1/inquiries/{inquiry['id']}/decision"
+            no_reason = client.post(path, json={"outcome": "reject"}, headers=officer)
+            approved = client.post(path, json={"outcome": "approve"}, headers=officer)
+            again = client.post(path, json={"outcome": "approve"}, headers=officer)
+            statuses.extend([no_reason.status_code, approved.status_code, again.status_code])
+
+    threads = [threading.Thread(target=trade, args=(t,)) for t in traders]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert sorted(statuses) == sorted([201] * 6 + [422, 200, 409] * 12)
+    for trader in traders:
+        listed = client.get("/api/v1/declarations", headers=headers[trader]).json()
+        assert [d["status"] for d in listed["items"]] == ["cleared"]
+    with client.app.state.session_factory() as s:  # type: ignore[attr-defined]
+        assert verify(s).ok
