@@ -6,12 +6,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
 from panjereh.auth.principal import Principal
 from panjereh.errors import PROBLEM_JSON
-from panjereh.idempotency.service import IDEMPOTENCY_HEADER, Outcome, run_once
+from panjereh.idempotency.service import IDEMPOTENCY_HEADER, Encoded, Outcome, run_once
 
 # RFC 9457 problem details as Panjereh writes them (inline, so it needs no registered model).
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -55,7 +55,7 @@ def respond_once(
     at: datetime,
     action: Callable[[], Outcome],
     key_field: str = IDEMPOTENCY_HEADER,
-) -> JSONResponse:
+) -> Response:
     """Answer a creating or deciding POST, run at most once per ``Idempotency-Key`` (or per
     the message id an agency's system sends)."""
     return outcome_response(
@@ -73,7 +73,14 @@ def respond_once(
     )
 
 
-def outcome_response(outcome: Outcome) -> JSONResponse:
+def outcome_response(outcome: Outcome) -> Response:
     """The JSON response for an idempotent outcome, marking a replayed answer."""
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+    if isinstance(outcome.body, Encoded):
+        return Response(
+            outcome.body.encode(),
+            status_code=outcome.status_code,
+            headers=headers,
+            media_type="application/json",
+        )
     return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)

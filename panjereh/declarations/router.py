@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from panjereh.api.deps import CurrentPrincipal, IdempotencyKey, NowDep, SessionDep
 from panjereh.api.responses import PROBLEMS, respond_once
@@ -42,7 +42,7 @@ def file_declaration(
     session: SessionDep,
     now: NowDep,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """File a declaration. Every inquiry it needs is created in the same transaction, each
     with its agency, reason and deadline."""
 
@@ -50,7 +50,7 @@ def file_declaration(
         filed = flows.file_declaration(
             session=session, principal=principal, payload=payload, at=now
         )
-        return Outcome(201, filed.model_dump(mode="json"))
+        return Outcome.of(201, filed)
 
     return respond_once(
         session=session,
@@ -99,16 +99,14 @@ def cancel_declaration(
     session: SessionDep,
     now: NowDep,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """Cancel an open declaration; its open inquiries are withdrawn."""
 
     def action() -> Outcome:
         declaration = flows.cancel_declaration(
             session=session, principal=principal, declaration_id=declaration_id, at=now
         )
-        return Outcome(
-            200, service.detail(session=session, declaration=declaration).model_dump(mode="json")
-        )
+        return Outcome.of(200, service.detail(session=session, declaration=declaration))
 
     return respond_once(
         session=session,

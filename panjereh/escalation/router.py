@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from panjereh.agencies.service import list_inquiry_types
@@ -43,13 +43,10 @@ def _clock_response(
     path: str,
     body: bytes,
     change: Callable[[], Inquiry],
-) -> JSONResponse:
+) -> Response:
     def action() -> Outcome:
         inquiry = change()
-        return Outcome(
-            200,
-            service.clock_view(session=session, inquiry=inquiry, now=now).model_dump(mode="json"),
-        )
+        return Outcome.of(200, service.clock_view(session=session, inquiry=inquiry, now=now))
 
     return respond_once(
         session=session, principal=principal, key=key, path=path, body=body, at=now, action=action
@@ -64,7 +61,7 @@ def escalate(
     session: SessionDep,
     now: NowDep,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """Escalate an open inquiry to the national supervisor by hand (agency heads and
     supervisors), with a reason."""
     return _clock_response(
@@ -87,7 +84,7 @@ def acknowledge(
     session: SessionDep,
     now: NowDep,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """The agency acknowledges an escalated inquiry."""
     return _clock_response(
         session,
@@ -110,7 +107,7 @@ def assign(
     session: SessionDep,
     now: NowDep,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """The agency head gives the inquiry to one of the agency's officers."""
     return _clock_response(
         session,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -29,13 +30,27 @@ MAX_KEY_LENGTH = 200
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
+class Encoded(str):
+    """A response body already encoded as JSON text."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What a request answered, and whether this is the stored answer to a retry."""
+    """What a request answered, and whether this is the stored answer to a retry.
+
+    ``body`` is a JSON-able value, or :class:`Encoded` text (see :meth:`of`)."""
 
     status_code: int
     body: Any
     replayed: bool = False
+
+    @classmethod
+    def of(cls, status_code: int, model: BaseModel) -> Outcome:
+        """An answer made of a response model, encoded once (by pydantic) for both the
+        response and the stored answer."""
+        return cls(status_code, Encoded(model.model_dump_json()))
 
 
 def _fingerprint(method: str, path: str, body: bytes) -> str:
@@ -116,7 +131,7 @@ def run_once(
                 "path": path,
                 "request_hash": fingerprint,
                 "status_code": outcome.status_code,
-                "response_body": json.dumps(outcome.body, ensure_ascii=False),
+                "response_body": _text(outcome.body),
                 "created_at": at,
             },
         )
@@ -129,6 +144,10 @@ def run_once(
             raise
         return _replay(winner, fingerprint, key_field)
     return outcome
+
+
+def _text(body: Any) -> str:
+    return body if isinstance(body, Encoded) else json.dumps(body, ensure_ascii=False)
 
 
 def purge(session: Session, *, before: datetime, limit: int) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from panjereh.api.deps import CurrentPrincipal, IdempotencyKey, NowDep, SessionDep
@@ -99,7 +99,7 @@ def decide(
     now: NowDep,
     provenance: ProvenanceDep,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """The agency's answer: approve, reject (reason required) or request information
     (reason required). A decision on an inquiry that is no longer open is a 409.
 
@@ -116,7 +116,7 @@ def decide(
             at=now,
             provenance=provenance.as_data() if provenance else None,
         )
-        return Outcome(200, decided.model_dump(mode="json"))
+        return Outcome.of(200, decided)
 
     return respond_once(
         session=session,
@@ -138,14 +138,14 @@ def reply(
     session: SessionDep,
     now: NowDep,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """The trader answers an agency's request for information."""
 
     def action() -> Outcome:
         inquiry = flows.reply(
             session=session, principal=principal, inquiry_id=inquiry_id, answer=answer, at=now
         )
-        return Outcome(200, _detail(session, inquiry).model_dump(mode="json"))
+        return Outcome.of(200, _detail(session, inquiry))
 
     return respond_once(
         session=session,
