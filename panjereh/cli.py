@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 from pydantic import ValidationError
@@ -245,8 +246,6 @@ def serve(
     workers: Annotated[int, typer.Option(help="server processes")] = 1,
 ) -> None:
     """Serve the API and the web pages (uvicorn; uvloop and httptools when installed)."""
-    import socket
-
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
@@ -263,15 +262,35 @@ def serve(
     if workers == 1:
         uvicorn.Server(config).run()
         return
-    # uvicorn's own multi-process listener is created with proto 0; asyncio then leaves
-    # TCP_NODELAY off on accepted sockets, and on Linux every keep-alive request after the
-    # first waits ~40 ms for a delayed ACK. Creating the listener as a TCP socket avoids it.
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((host, port))
-    listener.set_inheritable(True)
-    Multiprocess(config, sockets=[listener]).run()
+    Multiprocess(config, sockets=[_WorkerListener.reserve(host, port)]).run()
+
+
+class _WorkerListener(socket.socket):
+    """The listening socket of ``serve --workers N``: each worker opens one of its own.
+
+    With one listening socket shared by the workers, whichever worker accepts first takes
+    every connection waiting (often all of a client's kept-alive connections go to one worker
+    while the others idle). Each worker's own socket on the same port (``SO_REUSEPORT``)
+    lets the kernel spread new connections over the workers evenly. uvicorn hands its workers
+    the supervisor's sockets by pickling them; this one unpickles as a new socket on the same
+    address, while the supervisor's stays bound, never listening, to hold the port. Each is a
+    TCP socket (``IPPROTO_TCP``): with uvicorn's own listener (protocol 0) asyncio leaves
+    ``TCP_NODELAY`` off on accepted sockets, and on Linux every keep-alive request after the
+    first waits ~40 ms for a delayed ACK.
+    """
+
+    @classmethod
+    def reserve(cls, host: str, port: int) -> _WorkerListener:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        listener = cls(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        listener.bind((host, port))
+        return listener
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        host, port = self.getsockname()[:2]
+        return _WorkerListener.reserve, (host, port)
 
 
 @closures_app.command("add")

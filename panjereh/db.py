@@ -104,14 +104,14 @@ class _WriterQueue:
     writers queue rather than deadlock on a lock upgrade. Within one process (the server's
     threads) a lock wakes the next writer the moment the last one commits. Between processes
     (the server's workers, the worker, the CLI) BEGIN IMMEDIATE is retried after sleeps of
-    50 µs growing to 1 ms: SQLite's own busy handler sleeps 1, 2, 5, 10 … 100 ms between
+    50 µs growing to 250 µs: SQLite's own busy handler sleeps 1, 2, 5, 10 … 100 ms between
     tries, far longer than a transaction here holds the lock, so a second server process
     spent most of its time asleep. Only BEGIN waits this way; every other statement keeps
     ``busy_timeout``.
     """
 
     FIRST_SLEEP = 50e-6
-    LONGEST_SLEEP = 1e-3
+    LONGEST_SLEEP = 250e-6
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout

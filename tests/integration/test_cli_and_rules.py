@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import get_args
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -15,6 +16,7 @@ from panjereh.auth.models import PERSON_ROLES, Role
 from panjereh.cli import PersonRole, app
 from panjereh.rules.service import default_document
 from tests.conftest import declaration, item
+from tests.processes import free_port, spawn, stop, wait_for
 
 Login = Callable[[str], dict[str, str]]
 runner = CliRunner()
@@ -142,3 +144,40 @@ def test_export_default_round_trips(cli_env: None, tmp_path: Path) -> None:
     path = tmp_path / "default.json"
     path.write_text(exported.output, encoding="utf-8")
     assert runner.invoke(app, ["rules", "load", "--no-activate", str(path)]).exit_code == 0
+
+
+def _listening(port: int) -> int:
+    """How many sockets listen on ``port`` (Linux: /proc/net/tcp, state 0A)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        if not Path(table).exists():
+            continue
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            count += state == "0A" and int(local.rsplit(":", 1)[1], 16) == port
+    return count
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's socket table")
+def test_serve_with_two_workers_gives_each_its_own_listener(database_url: str) -> None:
+    """``serve --workers 2``: each worker listens on the port itself (so the kernel spreads
+    connections over both, instead of whichever accepts first taking them all), and every
+    kept-alive connection is answered."""
+    port = free_port()
+    server = spawn(database_url, "serve", "--port", str(port), "--workers", "2")
+    base = f"http://127.0.0.1:{port}"
+    try:
+
+        def both_listening() -> bool:
+            assert server.poll() is None, "the server exited on its own"
+            return _listening(port) == 2
+
+        wait_for(both_listening)
+        clients = [httpx.Client(base_url=base) for _ in range(12)]
+        for _ in range(3):
+            assert all(c.get("/healthz").status_code == 200 for c in clients)
+        for c in clients:
+            c.close()
+    finally:
+        stop(server)
+    assert _listening(port) == 0
