@@ -84,13 +84,17 @@ class Base(DeclarativeBase):
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers run beside the one writer; NORMAL keeps commits durable across a
-    # process crash (not a power cut) at a fraction of FULL's cost; busy_timeout makes a
-    # second process wait for the write lock instead of failing at once.
+    # process crash (not a power cut) at a fraction of FULL's cost.
     cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")  # for the mode
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
+    # From here on every statement runs in a transaction that began with BEGIN IMMEDIATE,
+    # holding the write lock; in WAL mode nothing else waits for a lock. Waiting for the
+    # write lock is the writers' queue's job (it retries BEGIN far sooner than SQLite's
+    # busy handler would), so SQLite's own is off.
+    cursor.execute("PRAGMA busy_timeout=0")
     cursor.close()
     # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; SQLAlchemy
     # emits BEGIN itself (see _WriterQueue).
@@ -106,8 +110,7 @@ class _WriterQueue:
     (the server's workers, the worker, the CLI) BEGIN IMMEDIATE is retried after sleeps of
     50 µs growing to 250 µs: SQLite's own busy handler sleeps 1, 2, 5, 10 … 100 ms between
     tries, far longer than a transaction here holds the lock, so a second server process
-    spent most of its time asleep. Only BEGIN waits this way; every other statement keeps
-    ``busy_timeout``.
+    spent most of its time asleep.
     """
 
     FIRST_SLEEP = 50e-6
@@ -124,11 +127,7 @@ class _WriterQueue:
         try:
             cursor = conn.connection.cursor()  # the driver's: this runs on every transaction
             try:
-                cursor.execute("PRAGMA busy_timeout=0")
-                try:
-                    self._begin_immediate(cursor, deadline)
-                finally:
-                    cursor.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
+                self._begin_immediate(cursor, deadline)
             finally:
                 cursor.close()
         except BaseException:

@@ -131,7 +131,11 @@ def calendar_for(*, session: Session, agency_code: str, province: str | None) ->
         if _cache and next(iter(_cache))[0] != current:
             _cache.clear()
             _province_sets.clear()
-        calendar = _cache[key] = _build(session, agency_code, province)
+        built = _build(session, agency_code, province)
+        # Agencies that work the same week share one calendar (equal versions are equal
+        # calendars), and so its precomputed tables and the clocks a filing computes on it.
+        same = next((c for c in _cache.values() if c.version == built.version), None)
+        calendar = _cache[key] = same or built
     return calendar
 
 

@@ -85,13 +85,19 @@ def _plan(
     the inquiries, their calendars and clocks."""
     version, document = rule_set or rules.active(session=session)
     planned = []
+    starts: dict[tuple[int, int], clock.Started] = {}  # inquiries on one calendar and level
     for req in engine.requirements(document, _filing(payload)):
         calendar = calendar_for(
             session=session,
             agency_code=req.agency_code,
             province=payload.province,
         )
-        started = clock.start(calendar, received_at=at, business_days=req.sla_business_days)
+        key = (id(calendar), req.sla_business_days)
+        started = starts.get(key)
+        if started is None:
+            started = starts[key] = clock.start(
+                calendar, received_at=at, business_days=req.sla_business_days
+            )
         planned.append(_Planned(req, calendar, started))
     return version, document, planned
 
@@ -167,10 +173,16 @@ def file_declaration(
     ]
     _INSERT_ITEM.run_many(session, items)
     inquiries: list[dict[str, Any]] = []
+    openings: dict[tuple[int, int, clock.Started], inquiry_clock.Opening] = {}
     for p in planned:
         req = p.requirement
         policy_version, policy = ladders[req.inquiry_type]
-        opening = inquiry_clock.opening(policy, p.calendar, received_at=at, started=p.started)
+        key = (id(policy), id(p.calendar), p.started)
+        opening = openings.get(key)
+        if opening is None:
+            opening = openings[key] = inquiry_clock.opening(
+                policy, p.calendar, received_at=at, started=p.started
+            )
         inquiries.append(
             {
                 "declaration_id": declaration_id,

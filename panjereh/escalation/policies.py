@@ -33,7 +33,10 @@ def _remember(record: EscalationPolicyRecord) -> EscalationPolicy:
     key = (record.inquiry_type, record.version)
     policy = _parsed.get(key)
     if policy is None:
-        policy = _parsed[key] = EscalationPolicy.model_validate(record.document)
+        parsed = EscalationPolicy.model_validate(record.document)
+        # Types with the same ladder share one object (a filing computes each ladder once).
+        same = next((p for p in _parsed.values() if p == parsed), None)
+        policy = _parsed[key] = same or parsed
     return policy
 
 

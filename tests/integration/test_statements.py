@@ -205,8 +205,7 @@ def test_sqlite_writer_waits_for_another_process_then_gives_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A writer waits while another process holds the write lock, takes it as soon as it is
-    free, and gives up after the busy timeout (a 503 for a request); the connection keeps that
-    timeout for its other statements."""
+    free, and gives up after the busy timeout (a 503 for a request)."""
     monkeypatch.setattr(db, "SQLITE_BUSY_SECONDS", 0.3)
     url = f"sqlite:///{tmp_path}/waits.db"
     holder, waiter = make_engine(url), make_engine(url)
@@ -222,8 +221,6 @@ def test_sqlite_writer_waits_for_another_process_then_gives_up(
         with waiter.begin() as connection:
             taken.set()
             connection.execute(insert(SAMPLES).values(**{**ROW, "note": "waiter"}))
-            timeout = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
-            assert timeout == 300
 
     thread = threading.Thread(target=wait_for_the_lock)
     thread.start()
