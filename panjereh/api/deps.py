@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -47,6 +48,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     turn = _turn(request.app)
     if turn is not None:
         await turn.acquire()
+        request.scope[_TURN] = turn
     try:
         session: Session = request.app.state.session_factory()
         try:
@@ -57,8 +59,27 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             else:
                 session.close()
     finally:
-        if turn is not None:
-            turn.release()
+        if request.scope.pop(_TURN, None) is not None:
+            turn.release()  # type: ignore[union-attr]
+
+
+_TURN = "panjereh.turn"
+
+
+@asynccontextmanager
+async def turn_given_back(request: Request) -> AsyncIterator[None]:
+    """Let other requests take their turn at the store while this one does slow work that
+    needs no database (its session must hold no transaction meanwhile)."""
+    turn: asyncio.Lock | None = request.scope.pop(_TURN, None)
+    if turn is None:
+        yield
+        return
+    turn.release()
+    try:
+        yield
+    finally:
+        await turn.acquire()
+        request.scope[_TURN] = turn
 
 
 def _turn(app: Any) -> asyncio.Lock | None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from panjereh.api.deps import CurrentPrincipal, NowDep, SessionDep, SettingsDep
 from panjereh.api.responses import PROBLEMS
-from panjereh.auth import service, tokens
+from panjereh.auth import checking, service, tokens
 from panjereh.errors import Unauthorized
 
 router = APIRouter(prefix="/api/v1", tags=["auth"], responses=PROBLEMS)
@@ -38,7 +39,8 @@ class Me(BaseModel):
 
 
 @router.post("/auth/token", response_model=Token)
-def issue_token(
+async def issue_token(
+    request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,
     settings: SettingsDep,
@@ -48,14 +50,15 @@ def issue_token(
 
     After too many failures in a row under one username, it is locked for a while: 429 with
     ``Retry-After`` (see docs/api.md)."""
-    user = service.sign_in(
+    user = await checking.sign_in(
+        request,
         session=session,
         username=form.username,
         password=form.password,
         now=now,
         settings=settings,
     )
-    session.commit()  # a failure stays counted, a success is counted
+    await run_in_threadpool(session.commit)  # a failure stays counted, a success is counted
     if user is None:
         raise Unauthorized("wrong username or password")
     principal = service.principal_of(user)

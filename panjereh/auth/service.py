@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -80,22 +81,44 @@ def create_user(
     return user
 
 
-def sign_in(
-    *, session: Session, username: str, password: str, now: datetime, settings: Settings
-) -> User | None:
-    """The user, if the credentials are right and the account is an active person's; None
-    otherwise. Throttled: a username locked by too many failures is refused
-    (:class:`TooManyRequests`, before the password is checked), a failure is counted, and a
-    success clears the count and is counted for the adoption figures. The caller commits in
-    both cases (a failure must stay counted although its request fails)."""
+@dataclass(frozen=True, slots=True)
+class SignInAttempt:
+    """A sign-in under way: the password hash to check it against (None: no such user)."""
+
+    username: str
+    user_id: int | None
+    password_hash: str | None
+
+
+def sign_in_attempt(*, session: Session, username: str, now: datetime) -> SignInAttempt:
+    """The first step of signing in, reading only: refused at once if the username is locked
+    by too many failures (:class:`TooManyRequests`, before any password is checked), else the
+    hash to check the password against. The caller checks it outside any transaction (it
+    takes a tenth of a second: see ``panjereh.auth.checking``), then calls
+    :func:`sign_in_outcome`."""
     throttle.check(session, username, now=now)
     user = session.scalars(select(User).where(User.username == username)).first()
-    # The hash is checked even for an unknown user, so the answer takes as long.
-    right = verify_password(user.password_hash if user else None, password)
-    if user is None or not right or not user.is_active or user.role == Role.AGENCY_SYSTEM:
-        throttle.failed(session, username, now=now, settings=settings)
-        return None  # an agency's system signs in with its machine credential only
-    throttle.succeeded(session, username)
+    return SignInAttempt(username, user.id if user else None, user.password_hash if user else None)
+
+
+def sign_in_outcome(
+    *, session: Session, attempt: SignInAttempt, right: bool, now: datetime, settings: Settings
+) -> User | None:
+    """The last step: the user, if the password was ``right`` for the attempt's hash (still
+    the user's) and the account is an active person's; None otherwise. A failure is counted,
+    a success clears the count and is counted for the adoption figures. The caller commits
+    in both cases (a failure must stay counted although its request fails)."""
+    user = session.get(User, attempt.user_id) if attempt.user_id is not None else None
+    if (
+        user is None
+        or not right
+        or user.password_hash != attempt.password_hash  # changed meanwhile
+        or not user.is_active
+        or user.role == Role.AGENCY_SYSTEM  # an agency's system uses its machine key only
+    ):
+        throttle.failed(session, attempt.username, now=now, settings=settings)
+        return None
+    throttle.succeeded(session, attempt.username)
     signins.record(session, user_id=user.id, role=user.role, province=user.province, at=now)
     return user
 

@@ -3,20 +3,24 @@ known or not, and the lock is shared by every server process (it is in the datab
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from panjereh.auth import checking
 from panjereh.auth.models import Role, SignInFailure
+from panjereh.auth.passwords import verify_password
 from panjereh.clock import ManualClock
 from panjereh.config import Settings
 from panjereh.notifications.channels import channels
 from panjereh.worker import Worker
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, declaration
 
 
 def _sign_in(client: TestClient, username: str, password: str) -> Response:
@@ -89,3 +93,46 @@ def test_the_worker_forgets_failures_a_day_old(
     assert worker.forget_once() == 1
     with engine.connect() as conn:
         assert conn.scalars(select(SignInFailure.username)).all() == ["someone-else"]
+
+
+def test_the_store_is_free_while_a_password_is_checked(
+    client: TestClient,
+    make_user: Callable[..., str],
+    login: Callable[[str], dict[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Checking a password (Argon2, a tenth of a second) happens outside any transaction and
+    outside the request's turn: while a sign-in is being checked, a declaration is filed
+    (on SQLite, the sign-in held the one write lock through the check and every other
+    request waited behind it)."""
+    trader = make_user("trader-filing", Role.TRADER)
+    officer = make_user("officer-signing-in", Role.OFFICER, "IVO")
+    headers = login(trader)
+    checking_now, go_on = threading.Event(), threading.Event()
+
+    def slow_check(password_hash: str | None, password: str) -> bool:
+        checking_now.set()
+        assert go_on.wait(30)
+        return verify_password(password_hash, password)
+
+    monkeypatch.setattr(checking, "verify_password", slow_check)
+    signed_in: list[Response] = []
+    signing_in = threading.Thread(
+        target=lambda: signed_in.append(_sign_in(client, officer, PASSWORD))
+    )
+    signing_in.start()
+    try:
+        assert checking_now.wait(30)
+        filed: list[Response] = []
+        filing = threading.Thread(
+            target=lambda: filed.append(
+                client.post("/api/v1/declarations", json=declaration(), headers=headers)
+            )
+        )
+        filing.start()
+        filing.join(timeout=10)
+        assert [r.status_code for r in filed] == [201]  # filed while the check went on
+    finally:
+        go_on.set()
+        signing_in.join(timeout=30)
+    assert [r.status_code for r in signed_in] == [200]

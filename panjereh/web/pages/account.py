@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from panjereh.auth import checking
 from panjereh.auth import service as auth
 from panjereh.auth.models import Role, User
 from panjereh.errors import Invalid, TooManyRequests
@@ -63,16 +64,13 @@ async def sign_in(page: PageDep) -> Response:
     headers = None
     if not errors:
         try:
-            # Checking a password takes tens of milliseconds (Argon2): not on the event loop.
-            user = await run_in_threadpool(
-                partial(
-                    auth.sign_in,
-                    session=page.db,
-                    username=username,
-                    password=password,
-                    now=page.now,
-                    settings=page.settings,
-                )
+            user = await checking.sign_in(
+                page.request,
+                session=page.db,
+                username=username,
+                password=password,
+                now=page.now,
+                settings=page.settings,
             )
         except TooManyRequests as locked:
             minutes = -(-locked.retry_after // 60)
@@ -83,7 +81,7 @@ async def sign_in(page: PageDep) -> Response:
             ) % {"num": page.lang.digits(minutes)}
             status_code, headers = locked.status, locked.headers
     if not errors:
-        page.db.commit()  # a failure stays counted, a success is counted
+        await run_in_threadpool(page.db.commit)  # a failure stays counted, a success is counted
     if user is None:
         if not errors:
             errors["form"] = page._("The username or password is wrong.")
