@@ -151,9 +151,11 @@ RefusalHook = Callable[[Request, int, str, str], None]
 
 
 async def _noted(request: Request, response: JSONResponse, slug: str, detail: str) -> JSONResponse:
-    """Hand a refused machine request to the application's refusal hook (the security log)."""
+    """Hand a refused machine request to the application's refusal hook (the security log);
+    not an answer the server could not give (5xx: the store was busy)."""
     hook: RefusalHook | None = getattr(request.app.state, "on_refusal", None)
-    if hook is not None and getattr(request.state, "machine", None) is not None:
+    machine = getattr(request.state, "machine", None)
+    if hook is not None and machine is not None and response.status_code < 500:
         await run_in_threadpool(hook, request, response.status_code, slug, detail)
     return response
 

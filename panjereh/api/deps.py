@@ -59,8 +59,9 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             else:
                 session.close()
     finally:
-        if request.scope.pop(_TURN, None) is not None:
-            turn.release()  # type: ignore[union-attr]
+        held: asyncio.Lock | None = request.scope.pop(_TURN, None)  # given back meanwhile?
+        if held is not None:
+            held.release()
 
 
 _TURN = "panjereh.turn"
