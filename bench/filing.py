@@ -38,6 +38,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import bindparam, event, func, insert, select, update
+from starlette.requests import Request
 
 from bench.common import (
     PASSWORD,
@@ -63,6 +64,7 @@ from bench.common import (
 )
 from bench.http_client import Connection, Reply
 from bench.server import Server
+from panjereh.api.deps import TURN
 from panjereh.audit import chain
 from panjereh.auth import tokens
 from panjereh.auth.principal import Principal
@@ -577,6 +579,16 @@ class Service:
             )
             for p in users.all()
         }
+        # The hot endpoints are coroutines: they run on one event loop, as under uvicorn,
+        # and on SQLite each request holds its turn at the store, as ``get_session`` gives it.
+        self.loop = asyncio.new_event_loop()
+        self.turn = self.engine.dialect.name == "sqlite"
+
+    def _request(self) -> Request:
+        scope: dict[str, Any] = {"type": "http"}
+        if self.turn:
+            scope[TURN] = asyncio.Lock()  # held by this request alone
+        return Request(scope)
 
     def _on_connect(self, dbapi_connection: Any, _record: Any) -> None:
         if self._trace is not None:
@@ -639,12 +651,15 @@ class Service:
         now = self._now(timedelta(seconds=1))
         session = self.factory()
         try:
-            response = declarations_router.file_declaration(
-                payload=DeclarationIn.model_validate_json(BODY),
-                principal=self._principal(trader, now),
-                session=session,
-                now=now,
-                idempotency_key=uuid.uuid4().hex,
+            response = self.loop.run_until_complete(
+                declarations_router.file_declaration(
+                    request=self._request(),
+                    payload=DeclarationIn.model_validate_json(BODY),
+                    principal=self._principal(trader, now),
+                    session=session,
+                    now=now,
+                    idempotency_key=uuid.uuid4().hex,
+                )
             )
         finally:
             session.rollback()
@@ -658,14 +673,17 @@ class Service:
             now = self._now(timedelta(milliseconds=50))
             session = self.factory()
             try:
-                response = inquiries_router.decide(
-                    inquiry_id=inquiry["id"],
-                    decision=DecisionIn.model_validate_json(APPROVE_BODY),
-                    principal=self._principal(self.users.officers[inquiry["agency_code"]], now),
-                    session=session,
-                    now=now,
-                    provenance=None,  # a person (officer), not an agency's system
-                    idempotency_key=uuid.uuid4().hex,
+                response = self.loop.run_until_complete(
+                    inquiries_router.decide(
+                        request=self._request(),
+                        inquiry_id=inquiry["id"],
+                        decision=DecisionIn.model_validate_json(APPROVE_BODY),
+                        principal=self._principal(self.users.officers[inquiry["agency_code"]], now),
+                        session=session,
+                        now=now,
+                        provenance=None,  # a person (officer), not an agency's system
+                        idempotency_key=uuid.uuid4().hex,
+                    )
                 )
             finally:
                 session.rollback()
@@ -691,6 +709,7 @@ class Service:
                     raise BenchError(f"audit chain broken at {report.broken_at}: {report.reason}")
 
     def close(self) -> None:
+        self.loop.close()
         self.engine.dispose()
 
 

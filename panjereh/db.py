@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -121,20 +122,21 @@ class _WriterQueue:
         self._lock = threading.Lock()
 
     def begin(self, conn: Any) -> None:
+        waits = _WAITS.get()
         deadline = time.monotonic() + self.timeout
-        if not self._lock.acquire(timeout=self.timeout):
-            raise StoreBusy(self._waited)
+        if not self._lock.acquire(timeout=self.timeout if waits else 0):
+            raise StoreBusy(self._waited) if waits else WouldWait()
         try:
             cursor = conn.connection.cursor()  # the driver's: this runs on every transaction
             try:
-                self._begin_immediate(cursor, deadline)
+                self._begin_immediate(cursor, deadline, waits=waits)
             finally:
                 cursor.close()
         except BaseException:
             self._lock.release()
             raise
 
-    def _begin_immediate(self, cursor: Any, deadline: float) -> None:
+    def _begin_immediate(self, cursor: Any, deadline: float, *, waits: bool) -> None:
         sleep = self.FIRST_SLEEP
         while True:
             try:
@@ -143,6 +145,8 @@ class _WriterQueue:
             except sqlite3.OperationalError as error:
                 if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # extended codes too
                     raise
+                if not waits:
+                    raise WouldWait() from error
                 if time.monotonic() > deadline:
                     raise StoreBusy(self._waited) from error
             time.sleep(sleep)
@@ -154,6 +158,29 @@ class _WriterQueue:
 
     def end(self, _conn: Any) -> None:
         self._lock.release()
+
+
+class WouldWait(Exception):
+    """Beginning the transaction now would wait for SQLite's write lock (see
+    :func:`begin_at_once`)."""
+
+
+_WAITS: ContextVar[bool] = ContextVar("panjereh_writers_wait", default=True)
+
+
+def begin_at_once(session: Session) -> bool:
+    """Begin ``session``'s transaction if SQLite's write lock is free right now, without
+    waiting for it: whether it began (False: nothing was begun; run the work where waiting
+    blocks nothing, in a thread). On PostgreSQL it begins, and may wait as it always does."""
+    token = _WAITS.set(False)
+    try:
+        session.connection()
+    except WouldWait:
+        session.rollback()
+        return False
+    finally:
+        _WAITS.reset(token)
+    return True
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:

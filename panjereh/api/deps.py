@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -18,6 +18,7 @@ from panjereh.auth import tokens
 from panjereh.auth.principal import Principal
 from panjereh.clock import Clock
 from panjereh.config import Settings
+from panjereh.db import begin_at_once
 from panjereh.errors import Unauthorized
 from panjereh.exchange import credentials
 
@@ -48,7 +49,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     turn = _turn(request.app)
     if turn is not None:
         await turn.acquire()
-        request.scope[_TURN] = turn
+        request.scope[TURN] = turn
     try:
         session: Session = request.app.state.session_factory()
         try:
@@ -59,19 +60,20 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             else:
                 session.close()
     finally:
-        held: asyncio.Lock | None = request.scope.pop(_TURN, None)  # given back meanwhile?
+        held: asyncio.Lock | None = request.scope.pop(TURN, None)  # given back meanwhile?
         if held is not None:
             held.release()
 
 
-_TURN = "panjereh.turn"
+TURN = "panjereh.turn"
+"""Where a request keeps its turn at the store, in its ASGI scope, while it holds it."""
 
 
 @asynccontextmanager
 async def turn_given_back(request: Request) -> AsyncIterator[None]:
     """Let other requests take their turn at the store while this one does slow work that
     needs no database (its session must hold no transaction meanwhile)."""
-    turn: asyncio.Lock | None = request.scope.pop(_TURN, None)
+    turn: asyncio.Lock | None = request.scope.pop(TURN, None)
     if turn is None:
         yield
         return
@@ -80,7 +82,27 @@ async def turn_given_back(request: Request) -> AsyncIterator[None]:
         yield
     finally:
         await turn.acquire()
-        request.scope[_TURN] = turn
+        request.scope[TURN] = turn
+
+
+async def on_store(request: Request, session: Session, work: Callable[[], _T]) -> _T:
+    """Run ``work``, a request's database work in ``session``.
+
+    On SQLite, while the request holds its turn, the work runs in the event loop itself, its
+    transaction begun first: at once if the write lock is free, else by waiting for the lock
+    in a thread (another process holds it), so the loop never waits. The work is CPU
+    (SQLite's pages are in memory and a transaction here takes well under a millisecond),
+    and running it in a thread added hand-offs of Python's GIL between the loop and the
+    thread that cost more than the work. On PostgreSQL, whose round trips would stall the
+    loop, it runs in the thread pool."""
+    if request.scope.get(TURN) is None:
+        return await run_in_threadpool(work)
+    if not begin_at_once(session):
+        await run_in_threadpool(session.connection)
+    return work()
+
+
+_T = TypeVar("_T")
 
 
 def _turn(app: Any) -> asyncio.Lock | None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from panjereh.api.deps import CurrentPrincipal, IdempotencyKey, NowDep, SessionDep
+from panjereh.api.deps import CurrentPrincipal, IdempotencyKey, NowDep, SessionDep, on_store
 from panjereh.api.responses import PROBLEMS, respond_once
 from panjereh.declarations import flows, service
 from panjereh.declarations.models import DeclarationStatus
@@ -36,7 +36,8 @@ def check_requirements(
 
 
 @router.post("/declarations", status_code=201, response_model=DeclarationOut)
-def file_declaration(
+async def file_declaration(
+    request: Request,
     payload: DeclarationIn,
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -52,14 +53,18 @@ def file_declaration(
         )
         return Outcome.of(201, filed)
 
-    return respond_once(
-        session=session,
-        principal=principal,
-        key=idempotency_key,
-        path="/api/v1/declarations",
-        body=payload.model_dump_json().encode(),
-        at=now,
-        action=action,
+    return await on_store(
+        request,
+        session,
+        lambda: respond_once(
+            session=session,
+            principal=principal,
+            key=idempotency_key,
+            path="/api/v1/declarations",
+            body=payload.model_dump_json().encode(),
+            at=now,
+            action=action,
+        ),
     )
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from panjereh.api.deps import CurrentPrincipal, IdempotencyKey, NowDep, SessionDep
+from panjereh.api.deps import CurrentPrincipal, IdempotencyKey, NowDep, SessionDep, on_store
 from panjereh.api.responses import PROBLEMS, respond_once
 from panjereh.declarations import service as declarations
 from panjereh.declarations.schemas import EventOut, InquirySummary, ItemOut
@@ -91,7 +91,8 @@ def get_inquiry(inquiry_id: int, principal: CurrentPrincipal, session: SessionDe
 
 
 @router.post("/{inquiry_id}/decision", response_model=InquiryDecided)
-def decide(
+async def decide(
+    request: Request,
     inquiry_id: int,
     decision: DecisionIn,
     principal: CurrentPrincipal,
@@ -118,15 +119,19 @@ def decide(
         )
         return Outcome.of(200, decided)
 
-    return respond_once(
-        session=session,
-        principal=principal,
-        key=provenance.message_id if provenance else idempotency_key,
-        key_field=MESSAGE_ID_HEADER if provenance else IDEMPOTENCY_HEADER,
-        path=f"/api/v1/inquiries/{inquiry_id}/decision",
-        body=decision.model_dump_json().encode(),
-        at=now,
-        action=action,
+    return await on_store(
+        request,
+        session,
+        lambda: respond_once(
+            session=session,
+            principal=principal,
+            key=provenance.message_id if provenance else idempotency_key,
+            key_field=MESSAGE_ID_HEADER if provenance else IDEMPOTENCY_HEADER,
+            path=f"/api/v1/inquiries/{inquiry_id}/decision",
+            body=decision.model_dump_json().encode(),
+            at=now,
+            action=action,
+        ),
     )
 
 

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -17,6 +17,7 @@ from panjereh.auth.principal import Principal
 from panjereh.clock import ManualClock
 from panjereh.db import transaction
 from panjereh.declarations import flows as declaration_flows
+from panjereh.declarations.models import Declaration
 from panjereh.declarations.schemas import DeclarationIn
 from panjereh.errors import Conflict
 from panjereh.inquiries import flows as inquiry_flows
@@ -168,3 +169,54 @@ def test_many_requests_at_once_through_the_api(
         assert [d["status"] for d in listed["items"]] == ["cleared"]
     with client.app.state.session_factory() as s:  # type: ignore[attr-defined]
         assert verify(s).ok
+
+
+def test_a_decision_waiting_for_the_store_does_not_stop_the_server(
+    client: TestClient,
+    engine: Engine,
+    make_user: Callable[..., str],
+    login: Callable[[str], dict[str, str]],
+) -> None:
+    """While another process holds the declaration (on SQLite: the store's write lock), a
+    decision on it waits, in a thread, and the server goes on answering; the decision is
+    answered once the lock is let go. (On SQLite a request's work runs in the event loop
+    only when the lock is free at that instant.)"""
+    trader, officer = make_user("t", Role.TRADER), make_user("o", Role.OFFICER, "IVO")
+    filed = client.post(
+        "/api/v1/declarations",
+        json=declaration(item("020130", description="Beef", value="400")),
+        headers=login(trader),
+    ).json()
+    inquiry = next(i for i in filed["inquiries"] if i["agency_code"] == "IVO")
+    officer_headers = login(officer)
+    other_process = engine.connect()
+    other_process.begin()
+    other_process.execute(
+        select(Declaration).where(Declaration.id == filed["id"]).with_for_update()
+    )
+    answers: list[int] = []
+    deciding = threading.Thread(
+        target=lambda: answers.append(
+            client.post(
+                f"/api/v1/inquiries/{inquiry['id']}/decision",
+                json={"outcome": "approve"},
+                headers=officer_headers,
+            ).status_code
+        )
+    )
+    try:
+        deciding.start()
+        deciding.join(timeout=0.5)
+        assert deciding.is_alive()  # waiting for the lock
+        served: list[int] = []
+        other = threading.Thread(
+            target=lambda: served.append(client.get("/openapi.json").status_code)
+        )
+        other.start()
+        other.join(timeout=10)
+        assert served == [200] and deciding.is_alive()
+    finally:
+        other_process.commit()
+        other_process.close()
+    deciding.join(timeout=30)
+    assert answers == [200]

@@ -234,3 +234,47 @@ def test_sqlite_writer_waits_for_another_process_then_gives_up(
     assert notes == ["holder", "waiter"]
     holder.dispose()
     waiter.dispose()
+
+
+def test_begin_at_once_begins_only_when_the_write_lock_is_free(tmp_path: Path) -> None:
+    """``begin_at_once`` begins a session's transaction if SQLite's write lock is free this
+    instant, and otherwise begins nothing and waits for nothing (another process, or another
+    thread of this one, holds it); the session then works as ever."""
+    url = f"sqlite:///{tmp_path}/at-once.db"
+    engine, other_process = make_engine(url), make_engine(url)
+    scratch.create_all(engine)
+    factory = sessionmaker(bind=engine)
+
+    with factory() as session:
+        assert db.begin_at_once(session) and session.in_transaction()
+        _INSERT.run_many(session, [{**ROW, "note": "free"}])
+        session.commit()
+
+    holding = other_process.connect()
+    holding.begin()
+    with factory() as session:
+        assert not db.begin_at_once(session) and not session.in_transaction()
+    holding.rollback()
+    holding.close()
+
+    taken, done = threading.Event(), threading.Event()
+
+    def hold_in_a_thread() -> None:
+        with factory.begin() as session:
+            session.connection()  # BEGIN IMMEDIATE
+            taken.set()
+            done.wait(10)
+
+    thread = threading.Thread(target=hold_in_a_thread)
+    thread.start()
+    assert taken.wait(10)
+    with factory() as session:
+        assert not db.begin_at_once(session)
+        done.set()
+        thread.join(10)
+        _INSERT.run_many(session, [{**ROW, "note": "later"}])  # waits as usual
+        session.commit()
+    with factory() as session:
+        assert sorted(n for (n,) in session.execute(select(SAMPLES.c.note))) == ["free", "later"]
+    engine.dispose()
+    other_process.dispose()
