@@ -681,7 +681,6 @@ class Service:
                         principal=self._principal(self.users.officers[inquiry["agency_code"]], now),
                         session=session,
                         now=now,
-                        provenance=None,  # a person (officer), not an agency's system
                         idempotency_key=uuid.uuid4().hex,
                     )
                 )

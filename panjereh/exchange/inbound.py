@@ -9,13 +9,14 @@ the event the decision writes, with the credential's key id: who said what, prov
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Request
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from panjereh.api.deps import CurrentPrincipal, SessionDep, now_of
+from panjereh.api.deps import now_of
 from panjereh.auth.models import Role
+from panjereh.auth.principal import Principal
 from panjereh.errors import Invalid, Unauthorized
 from panjereh.exchange.service import connection_of
 from panjereh.exchange.signing import MESSAGE_ID_HEADER, SIGNATURE_HEADER, BadSignature, verify
@@ -41,7 +42,7 @@ class Provenance:
 
 
 async def machine_provenance(
-    request: Request, principal: CurrentPrincipal, session: SessionDep
+    request: Request, principal: Principal, session: Session
 ) -> Provenance | None:
     """For a request from an agency's system: its verified message id and signature (401
     if the signature is missing, wrong or stale). None for people."""
@@ -75,6 +76,3 @@ async def machine_provenance(
         raise Unauthorized(str(bad), field=SIGNATURE_HEADER, slug="bad-signature") from None
     assert header is not None
     return Provenance(message_id, header, principal.key_id)
-
-
-ProvenanceDep = Annotated[Provenance | None, Depends(machine_provenance)]

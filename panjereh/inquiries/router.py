@@ -12,7 +12,7 @@ from panjereh.api.deps import CurrentPrincipal, IdempotencyKey, NowDep, SessionD
 from panjereh.api.responses import PROBLEMS, respond_once
 from panjereh.declarations import service as declarations
 from panjereh.declarations.schemas import EventOut, InquirySummary, ItemOut
-from panjereh.exchange.inbound import ProvenanceDep
+from panjereh.exchange.inbound import machine_provenance
 from panjereh.exchange.signing import MESSAGE_ID_HEADER
 from panjereh.idempotency.service import IDEMPOTENCY_HEADER, Outcome
 from panjereh.inquiries import flows, service
@@ -98,7 +98,6 @@ async def decide(
     principal: CurrentPrincipal,
     session: SessionDep,
     now: NowDep,
-    provenance: ProvenanceDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """The agency's answer: approve, reject (reason required) or request information
@@ -107,6 +106,9 @@ async def decide(
     An agency's system (machine credential) must also send ``X-Panjereh-Message-Id`` and
     ``X-Panjereh-Signature`` (see docs/agency-integration.md): the message id makes a repeat
     return the first result, and both are kept in the event log."""
+    # Checked here rather than as a dependency: FastAPI would solve the principal's
+    # dependencies again for it, on the busiest endpoint.
+    provenance = await machine_provenance(request, principal, session)
 
     def action() -> Outcome:
         decided = flows.decide(
