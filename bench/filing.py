@@ -1407,7 +1407,9 @@ def _markdown(
         " port (`SO_REUSEPORT`), so the kernel spreads connections over them by address (a"
         " round can still find them unevenly spread). With two workers on one SQLite file,"
         " writers take turns at the database's one write lock: within a process in the event"
-        " loop, between processes by retrying `BEGIN IMMEDIATE` every 50 to 250 µs.",
+        " loop, between processes by retrying `BEGIN IMMEDIATE` every 50 to 250 µs (in a"
+        " thread; filing and deciding themselves run in the event loop once their transaction"
+        " has begun).",
         "",
     ]
     labels = {
@@ -1463,7 +1465,9 @@ def _markdown(
         " `panjereh.db.make_engine`; the payload is parsed from JSON for each filing.",
         "- **Endpoints**: the router functions called as FastAPI calls them, with the bearer"
         " token decoded for each request, an `Idempotency-Key` (so each response is stored"
-        " with the change) and the response body the API returns; no ASGI, no HTTP.",
+        " with the change) and the response body the API returns; no ASGI, no HTTP. The"
+        " filing and decision endpoints are coroutines, run on one event loop; on SQLite each"
+        " call holds the store's turn as `get_session` gives it to a request.",
         "- **HTTP**: `uvicorn panjereh.main:create_app --factory` in a subprocess on"
         " 127.0.0.1 (access log off, `PANJEREH_ENV=development`) on a scratch SQLite file;"
         f" {HTTP_CLIENTS} concurrent clients sign in once per user"
