@@ -168,18 +168,28 @@ class WouldWait(Exception):
 _WAITS: ContextVar[bool] = ContextVar("panjereh_writers_wait", default=True)
 
 
+@contextmanager
+def without_waiting() -> Iterator[None]:
+    """Within this block, a SQLite transaction that cannot take the write lock at once
+    raises :class:`WouldWait` instead of waiting for it (for work in the event loop, which
+    must never wait on a lock)."""
+    token = _WAITS.set(False)
+    try:
+        yield
+    finally:
+        _WAITS.reset(token)
+
+
 def begin_at_once(session: Session) -> bool:
     """Begin ``session``'s transaction if SQLite's write lock is free right now, without
     waiting for it: whether it began (False: nothing was begun; run the work where waiting
     blocks nothing, in a thread). On PostgreSQL it begins, and may wait as it always does."""
-    token = _WAITS.set(False)
     try:
-        session.connection()
+        with without_waiting():
+            session.connection()
     except WouldWait:
         session.rollback()
         return False
-    finally:
-        _WAITS.reset(token)
     return True
 
 

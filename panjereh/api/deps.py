@@ -18,7 +18,7 @@ from panjereh.auth import tokens
 from panjereh.auth.principal import Principal
 from panjereh.clock import Clock
 from panjereh.config import Settings
-from panjereh.db import begin_at_once
+from panjereh.db import WouldWait, begin_at_once, without_waiting
 from panjereh.errors import Unauthorized
 from panjereh.exchange import credentials
 
@@ -94,12 +94,20 @@ async def on_store(request: Request, session: Session, work: Callable[[], _T]) -
     (SQLite's pages are in memory and a transaction here takes well under a millisecond),
     and running it in a thread added hand-offs of Python's GIL between the loop and the
     thread that cost more than the work. On PostgreSQL, whose round trips would stall the
-    loop, it runs in the thread pool."""
+    loop, it runs in the thread pool. ``work`` must be safe to run again when a transaction
+    of its own could not begin at once (one transaction, committed last, is)."""
     if request.scope.get(TURN) is None:
         return await run_in_threadpool(work)
     if not begin_at_once(session):
         await run_in_threadpool(session.connection)
-    return work()
+    try:
+        with without_waiting():
+            return work()
+    except WouldWait:
+        # A second transaction of the work (a refusal's lookup of a concurrent answer) found
+        # the lock taken: nothing was committed, so the work runs again where it may wait.
+        session.rollback()
+        return await run_in_threadpool(work)
 
 
 _T = TypeVar("_T")

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -220,3 +220,49 @@ def test_a_decision_waiting_for_the_store_does_not_stop_the_server(
         other_process.close()
     deciding.join(timeout=30)
     assert answers == [200]
+
+
+def test_a_refusal_whose_lookup_finds_the_store_taken_is_answered(
+    client: TestClient,
+    engine: Engine,
+    make_user: Callable[..., str],
+    login: Callable[[str], dict[str, str]],
+) -> None:
+    """A decision on a closed inquiry is refused (409); its work then looks for a concurrent
+    answer in a second transaction. If another process takes the store between the two, the
+    work (nothing committed) runs again in a thread, where it may wait, and the refusal is
+    still answered: the event loop never waits on the lock."""
+    trader, officer = make_user("t", Role.TRADER), make_user("o", Role.OFFICER, "IVO")
+    filed = client.post(
+        "/api/v1/declarations",
+        json=declaration(item("020130", description="Beef", value="400")),
+        headers=login(trader),
+    ).json()
+    path = f"/api/v1/inquiries/{filed['inquiries'][0]['id']}/decision"
+    headers = login(officer)
+    assert client.post(path, json={"outcome": "approve"}, headers=headers).status_code == 200
+    other_process = engine.connect()
+    grabbed = threading.Event()
+    let_go = threading.Timer(0.3, lambda: (other_process.commit(), other_process.close()))
+
+    def take_the_store(session: Session, *_: object) -> None:
+        if not grabbed.is_set():  # the refusal's rollback: another process takes the store
+            grabbed.set()
+            other_process.begin()
+            other_process.execute(select(Declaration.id).where(Declaration.id == filed["id"]))
+            let_go.start()
+
+    factory = client.app.state.session_factory  # type: ignore[attr-defined]
+    event.listen(factory, "after_rollback", take_the_store)
+    try:
+        again = client.post(
+            path,
+            json={"outcome": "reject", "reason": "late"},
+            headers={**headers, "Idempotency-Key": "refused-once"},
+        )
+    finally:
+        event.remove(factory, "after_rollback", take_the_store)
+        let_go.join(timeout=10)
+    assert grabbed.is_set()
+    assert again.status_code == 409
+    assert again.json()["type"] == "/problems/inquiry-closed"

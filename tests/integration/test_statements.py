@@ -254,6 +254,9 @@ def test_begin_at_once_begins_only_when_the_write_lock_is_free(tmp_path: Path) -
     holding.begin()
     with factory() as session:
         assert not db.begin_at_once(session) and not session.in_transaction()
+        with pytest.raises(db.WouldWait), db.without_waiting():
+            session.connection()
+        session.rollback()
     holding.rollback()
     holding.close()
 
