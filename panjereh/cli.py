@@ -460,7 +460,7 @@ def agency_rotate_secret(
     now = SystemClock().now()
     try:
         with transaction(make_session_factory(_engine())) as session:
-            secret = service.rotate_secret(
+            rotated = service.rotate_secret(
                 session=session,
                 principal=SYSTEM,
                 agency_code=agency,
@@ -469,11 +469,9 @@ def agency_rotate_secret(
             )
     except DomainError as error:
         raise _fail(f"refused: {error.detail}") from None
-    typer.echo(f"new signing secret (shown only now): {secret}")
-    if hours:
-        typer.echo(
-            f"the old secret keeps working until {(now + timedelta(hours=hours)).isoformat()}"
-        )
+    typer.echo(f"new signing secret (shown only now): {rotated.secret}")
+    if rotated.old_valid_until is not None:
+        typer.echo(f"the old secret keeps working until {rotated.old_valid_until.isoformat()}")
     else:
         typer.echo("the old secret no longer works")
 
@@ -528,7 +526,7 @@ def agency_demo_connect(
             if secret is None:
                 secret = service.rotate_secret(
                     session=session, principal=SYSTEM, agency_code=code, at=now
-                )
+                ).secret
             for old in credentials.listing(session=session, principal=SYSTEM, agency_code=code):
                 credentials.revoke(session=session, principal=SYSTEM, key_id=old.key_id, at=now)
             _, key = credentials.create(

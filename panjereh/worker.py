@@ -36,6 +36,9 @@ from panjereh.testing import crashpoint
 
 log = logging.getLogger("panjereh.worker")
 
+FORGET_EVERY = timedelta(minutes=1)
+"""How often the worker looks for what has outlived its retention, once nothing is left."""
+
 
 class Worker:
     """One worker process's loop."""
@@ -60,6 +63,7 @@ class Worker:
         for kind, channel in channels.items():
             limits[min(self.batch, channel.max_batch(self.lease) or self.batch)].append(kind)
         self.claims = [(tuple(kinds), limit) for limit, kinds in limits.items()]
+        self._forget_at: datetime | None = None  # see forget_once
 
     def sweep_once(self) -> int:
         """Fire what is due on the inquiries' clocks; returns how many inquiries it handled."""
@@ -166,16 +170,22 @@ class Worker:
     def forget_once(self) -> int:
         """Forget a batch of what is kept only for a while: stored idempotent answers older
         than ``PANJEREH_IDEMPOTENCY_HOURS``, sign-in failures a day old, and refusals in the
-        security log older than ``PANJEREH_SECURITY_LOG_DAYS``; returns how many rows."""
+        security log older than ``PANJEREH_SECURITY_LOG_DAYS``; returns how many rows.
+        Retention is counted in hours and days, so once nothing is left to forget the next
+        look is a minute later, not at every pass (on SQLite each look takes the write lock)."""
         now = self.clock.now()
+        if self._forget_at is not None and now < self._forget_at:
+            return 0
         answers = now - timedelta(hours=self.settings.idempotency_hours)
         refusals = now - timedelta(days=self.settings.security_log_days)
         with transaction(self.factory) as session:
-            return (
+            forgotten = (
                 idempotency.purge(session, before=answers, limit=self.batch)
                 + throttle.forget(session, now=now, limit=self.batch)
                 + security.forget(session, before=refusals, limit=self.batch)
             )
+        self._forget_at = now if forgotten else now + FORGET_EVERY
+        return forgotten
 
     def run_once(self) -> int:
         """One pass: deliver (a first push is receipt, which the clock counts from), sweep,

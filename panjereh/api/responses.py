@@ -6,9 +6,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
+from panjereh.api.deps import on_store
 from panjereh.auth.principal import Principal
 from panjereh.errors import PROBLEM_JSON
 from panjereh.idempotency.service import IDEMPOTENCY_HEADER, Encoded, Outcome, run_once
@@ -45,7 +47,8 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def respond_once(
+async def respond_once(
+    request: Request,
     *,
     session: Session,
     principal: Principal,
@@ -57,9 +60,12 @@ def respond_once(
     key_field: str = IDEMPOTENCY_HEADER,
 ) -> Response:
     """Answer a creating or deciding POST, run at most once per ``Idempotency-Key`` (or per
-    the message id an agency's system sends)."""
-    return outcome_response(
-        run_once(
+    the message id an agency's system sends), its work run on the store as
+    :func:`~panjereh.api.deps.on_store` runs it (on SQLite, in the event loop)."""
+    outcome = await on_store(
+        request,
+        session,
+        lambda: run_once(
             session=session,
             principal=principal,
             key=key,
@@ -69,8 +75,9 @@ def respond_once(
             body=body,
             at=at,
             action=action,
-        )
+        ),
     )
+    return outcome_response(outcome)
 
 
 def outcome_response(outcome: Outcome) -> Response:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from panjereh.api.deps import CurrentPrincipal, IdempotencyKey, NowDep, SessionDep, on_store
+from panjereh.api.deps import CurrentPrincipal, IdempotencyKey, NowDep, SessionDep
 from panjereh.api.responses import PROBLEMS, respond_once
 from panjereh.declarations import flows, service
 from panjereh.declarations.models import DeclarationStatus
@@ -53,18 +53,15 @@ async def file_declaration(
         )
         return Outcome.of(201, filed)
 
-    return await on_store(
+    return await respond_once(
         request,
-        session,
-        lambda: respond_once(
-            session=session,
-            principal=principal,
-            key=idempotency_key,
-            path="/api/v1/declarations",
-            body=payload.model_dump_json().encode(),
-            at=now,
-            action=action,
-        ),
+        session=session,
+        principal=principal,
+        key=idempotency_key,
+        path="/api/v1/declarations",
+        body=payload.model_dump_json().encode(),
+        at=now,
+        action=action,
     )
 
 
@@ -98,7 +95,8 @@ def get_declaration(
 
 
 @router.post("/declarations/{declaration_id}/cancel", response_model=DeclarationOut)
-def cancel_declaration(
+async def cancel_declaration(
+    request: Request,
     declaration_id: int,
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -113,7 +111,8 @@ def cancel_declaration(
         )
         return Outcome.of(200, service.detail(session=session, declaration=declaration))
 
-    return respond_once(
+    return await respond_once(
+        request,
         session=session,
         principal=principal,
         key=idempotency_key,

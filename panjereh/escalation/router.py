@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -35,7 +35,8 @@ def inquiry_clock(
     return service.clock_view(session=session, inquiry=inquiry, now=now)
 
 
-def _clock_response(
+async def _clock_response(
+    request: Request,
     session: Session,
     principal: Principal,
     key: str | None,
@@ -48,13 +49,21 @@ def _clock_response(
         inquiry = change()
         return Outcome.of(200, service.clock_view(session=session, inquiry=inquiry, now=now))
 
-    return respond_once(
-        session=session, principal=principal, key=key, path=path, body=body, at=now, action=action
+    return await respond_once(
+        request,
+        session=session,
+        principal=principal,
+        key=key,
+        path=path,
+        body=body,
+        at=now,
+        action=action,
     )
 
 
 @router.post("/inquiries/{inquiry_id}/escalate", response_model=ClockOut)
-def escalate(
+async def escalate(
+    request: Request,
     inquiry_id: int,
     body: EscalateIn,
     principal: CurrentPrincipal,
@@ -64,7 +73,8 @@ def escalate(
 ) -> Response:
     """Escalate an open inquiry to the national supervisor by hand (agency heads and
     supervisors), with a reason."""
-    return _clock_response(
+    return await _clock_response(
+        request,
         session,
         principal,
         idempotency_key,
@@ -78,7 +88,8 @@ def escalate(
 
 
 @router.post("/inquiries/{inquiry_id}/acknowledge", response_model=ClockOut)
-def acknowledge(
+async def acknowledge(
+    request: Request,
     inquiry_id: int,
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -86,7 +97,8 @@ def acknowledge(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """The agency acknowledges an escalated inquiry."""
-    return _clock_response(
+    return await _clock_response(
+        request,
         session,
         principal,
         idempotency_key,
@@ -100,7 +112,8 @@ def acknowledge(
 
 
 @router.post("/inquiries/{inquiry_id}/assign", response_model=ClockOut)
-def assign(
+async def assign(
+    request: Request,
     inquiry_id: int,
     body: AssignIn,
     principal: CurrentPrincipal,
@@ -109,7 +122,8 @@ def assign(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """The agency head gives the inquiry to one of the agency's officers."""
-    return _clock_response(
+    return await _clock_response(
+        request,
         session,
         principal,
         idempotency_key,

@@ -172,15 +172,18 @@ def rotate_secret(
     """A new signing secret. The old one keeps working for ``PANJEREH_SECRET_OVERLAP_HOURS``
     (24): still accepted on decisions, and pushes are signed with both, so the agency's
     system switches when it is ready."""
-    overlap = timedelta(hours=settings.secret_overlap_hours)
-    secret = service.rotate_secret(
-        session=session, principal=principal, agency_code=agency_code, at=now, overlap=overlap
+    rotated = service.rotate_secret(
+        session=session,
+        principal=principal,
+        agency_code=agency_code,
+        at=now,
+        overlap=timedelta(hours=settings.secret_overlap_hours),
     )
     session.commit()
     return SecretOut(
         agency_code=agency_code,
-        signing_secret=secret,
-        old_valid_until=now + overlap if overlap else None,
+        signing_secret=rotated.secret,
+        old_valid_until=rotated.old_valid_until,
     )
 
 

@@ -112,6 +112,14 @@ def _push_waiting(session: Session, agency_code: str, at: datetime) -> None:
             )
 
 
+@dataclass(frozen=True, slots=True)
+class Rotated:
+    """A new signing secret (shown once), and until when the old one still works."""
+
+    secret: str
+    old_valid_until: datetime | None
+
+
 def rotate_secret(
     *,
     session: Session,
@@ -119,7 +127,7 @@ def rotate_secret(
     agency_code: str,
     at: datetime,
     overlap: timedelta = timedelta(0),
-) -> str:
+) -> Rotated:
     """A new signing secret for the agency. For ``overlap`` the old one keeps working: it is
     accepted on decisions, and pushes carry a signature by each (the agency's system switches
     when it is ready). Rotating again during an overlap ends the first one."""
@@ -147,7 +155,7 @@ def rotate_secret(
         },
     )
     chain.append_pending(session)
-    return connection.signing_secret
+    return Rotated(connection.signing_secret, connection.previous_until)
 
 
 def connection_of(session: Session, agency_code: str) -> AgencyConnection | None:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from panjereh.api.deps import CurrentPrincipal, IdempotencyKey, NowDep, SessionDep, on_store
+from panjereh.api.deps import CurrentPrincipal, IdempotencyKey, NowDep, SessionDep
 from panjereh.api.responses import PROBLEMS, respond_once
 from panjereh.declarations import service as declarations
 from panjereh.declarations.schemas import EventOut, InquirySummary, ItemOut
@@ -121,24 +121,22 @@ async def decide(
         )
         return Outcome.of(200, decided)
 
-    return await on_store(
+    return await respond_once(
         request,
-        session,
-        lambda: respond_once(
-            session=session,
-            principal=principal,
-            key=provenance.message_id if provenance else idempotency_key,
-            key_field=MESSAGE_ID_HEADER if provenance else IDEMPOTENCY_HEADER,
-            path=f"/api/v1/inquiries/{inquiry_id}/decision",
-            body=decision.model_dump_json().encode(),
-            at=now,
-            action=action,
-        ),
+        session=session,
+        principal=principal,
+        key=provenance.message_id if provenance else idempotency_key,
+        key_field=MESSAGE_ID_HEADER if provenance else IDEMPOTENCY_HEADER,
+        path=f"/api/v1/inquiries/{inquiry_id}/decision",
+        body=decision.model_dump_json().encode(),
+        at=now,
+        action=action,
     )
 
 
 @router.post("/{inquiry_id}/reply", response_model=InquiryOut)
-def reply(
+async def reply(
+    request: Request,
     inquiry_id: int,
     answer: ReplyIn,
     principal: CurrentPrincipal,
@@ -154,7 +152,8 @@ def reply(
         )
         return Outcome.of(200, _detail(session, inquiry))
 
-    return respond_once(
+    return await respond_once(
+        request,
         session=session,
         principal=principal,
         key=idempotency_key,

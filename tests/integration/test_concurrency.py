@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, func, select
@@ -171,6 +172,18 @@ def test_many_requests_at_once_through_the_api(
         assert verify(s).ok
 
 
+def _beef_filed(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:
+    """A declaration of beef, filed: it needs one inquiry, from IVO."""
+    response = client.post(
+        "/api/v1/declarations",
+        json=declaration(item("020130", description="Beef", value="400")),
+        headers=headers,
+    )
+    assert response.status_code == 201, response.text
+    filed: dict[str, Any] = response.json()
+    return filed
+
+
 def test_a_decision_waiting_for_the_store_does_not_stop_the_server(
     client: TestClient,
     engine: Engine,
@@ -182,11 +195,7 @@ def test_a_decision_waiting_for_the_store_does_not_stop_the_server(
     answered once the lock is let go. (On SQLite a request's work runs in the event loop
     only when the lock is free at that instant.)"""
     trader, officer = make_user("t", Role.TRADER), make_user("o", Role.OFFICER, "IVO")
-    filed = client.post(
-        "/api/v1/declarations",
-        json=declaration(item("020130", description="Beef", value="400")),
-        headers=login(trader),
-    ).json()
+    filed = _beef_filed(client, login(trader))
     inquiry = next(i for i in filed["inquiries"] if i["agency_code"] == "IVO")
     officer_headers = login(officer)
     other_process = engine.connect()
@@ -233,11 +242,7 @@ def test_a_refusal_whose_lookup_finds_the_store_taken_is_answered(
     work (nothing committed) runs again in a thread, where it may wait, and the refusal is
     still answered: the event loop never waits on the lock."""
     trader, officer = make_user("t", Role.TRADER), make_user("o", Role.OFFICER, "IVO")
-    filed = client.post(
-        "/api/v1/declarations",
-        json=declaration(item("020130", description="Beef", value="400")),
-        headers=login(trader),
-    ).json()
+    filed = _beef_filed(client, login(trader))
     path = f"/api/v1/inquiries/{filed['inquiries'][0]['id']}/decision"
     headers = login(officer)
     assert client.post(path, json={"outcome": "approve"}, headers=headers).status_code == 200

@@ -12,8 +12,9 @@ from starlette.concurrency import run_in_threadpool
 from panjereh.auth import checking
 from panjereh.auth import service as auth
 from panjereh.auth.models import Role, User
+from panjereh.auth.principal import Principal
 from panjereh.errors import Invalid, TooManyRequests
-from panjereh.web.core import PageDep, WebRoute, safe_next
+from panjereh.web.core import Page, PageDep, WebRoute, safe_next
 from panjereh.web.i18n import LANGUAGE_COOKIE, LANGUAGES
 from panjereh.web.sessions import secure_cookies
 
@@ -116,21 +117,13 @@ async def change_password(page: PageDep) -> Response:
         errors["current_password"] = page._("Enter your current password.")
     if new != str(form.get("confirm_password", "")):
         errors["confirm_password"] = page._("The two new passwords differ.")
+    changed = None
     if not errors:
         try:
-            await run_in_threadpool(
-                partial(
-                    auth.change_password,
-                    session=page.db,
-                    principal=principal,
-                    current=current,
-                    new=new,
-                    at=page.now,
-                    settings=page.settings,
-                )
+            changed = await run_in_threadpool(
+                partial(_change_password, page, principal, current=current, new=new)
             )
         except auth.WrongPassword:
-            page.db.commit()  # the failure stays counted
             errors["current_password"] = page._("The current password is wrong.")
         except TooManyRequests:
             errors["current_password"] = page._("Too many wrong passwords. Try again later.")
@@ -138,15 +131,35 @@ async def change_password(page: PageDep) -> Response:
             errors["new_password"] = page._(
                 "Choose a new password of at least 10 characters, not the current one."
             )
-    if errors:
+    if errors or changed is None:
         return page.render("account/password.html", status_code=400, errors=errors)
-    page.db.commit()
-    user = page.db.get_one(User, principal.id)
-    page.web.sign_in(user.id, auth.credentials_stamp(user))  # this session goes on
+    page.web.sign_in(*changed)  # this session goes on
     return page.redirect(
         HOME_BY_ROLE[principal.role] if principal.role else "/",
         flash=page._("Your password was changed. Your other sessions have ended."),
     )
+
+
+def _change_password(
+    page: Page, principal: Principal, *, current: str, new: str
+) -> tuple[int, str]:
+    """Change the password and commit (a wrong current one is committed too: the failure
+    stays counted); the user's id and the new password's stamp, for this session."""
+    try:
+        auth.change_password(
+            session=page.db,
+            principal=principal,
+            current=current,
+            new=new,
+            at=page.now,
+            settings=page.settings,
+        )
+    except auth.WrongPassword:
+        page.db.commit()
+        raise
+    page.db.commit()
+    user = page.db.get_one(User, principal.id)
+    return user.id, auth.credentials_stamp(user)
 
 
 @router.post("/sign-out")
