@@ -310,8 +310,9 @@ def _markdown(figures: dict[str, Any], backend: str) -> str:
     lines = [
         f"A national history of **{n:,} inquiries** ({figures['declarations']:,} declarations, "
         f"{figures['events']:,} hash-chained events) over two years, on {backend}, written by "
-        f"`panjereh.dashboard.national` with its dashboard (the projector's replay fed each "
-        f"event as it was chained) in {figures['generate_s']:.0f} s, then indexed in "
+        f"`panjereh.dashboard.national` with its dashboard (the projector's replay, in a "
+        f"process of its own, fed each event as it was chained) in "
+        f"{figures['generate_s']:.0f} s, then indexed in "
         f"{figures['index_s']:.0f} s and the dashboard's tables vacuumed in "
         f"{figures['project_s']:.0f} s: **{figures['total_min']:.1f} minutes** end to end. "
         f"DuckDB {figures['duckdb_version']} computed the same "

@@ -28,15 +28,21 @@ import heapq
 import itertools
 import json
 import math
+import multiprocessing
+import pickle
+import queue
 import random
+import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from decimal import Decimal
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
@@ -50,7 +56,13 @@ from panjereh.calendars.service import calendar_for
 from panjereh.config import get_settings
 from panjereh.dashboard import periods, projector
 from panjereh.dashboard.models import DashboardRollup
-from panjereh.db import ExactDecimal, UTCDateTime, make_session_factory, transaction
+from panjereh.db import (
+    ExactDecimal,
+    UTCDateTime,
+    make_engine,
+    make_session_factory,
+    transaction,
+)
 from panjereh.declarations.models import Declaration, DeclarationItem
 from panjereh.demo.history import (
     _DEFAULT_PACE,
@@ -82,6 +94,11 @@ TRADERS_PER_OFFICE = 40
 SYSTEM_NAME = "system"
 _DAY = 420  # business minutes of a default working day
 _FLUSH_ROWS = 50_000
+_SQLITE_WAIT_MS = 600_000
+_BATCH = 20_000  # messages handed to the projection's process at a time
+_AHEAD = 16  # batches the writer may be ahead of the projection
+# What the writer hands the projection besides events (whose first value is their seq).
+_FOLD, _DECLARATION, _INQUIRY, _END = "fold", "declaration", "inquiry", "end"
 _OFFICE_WEIGHT = {code: profile.weight for code, profile in OFFICES.items()}
 _WEEKDAY = {0: 1.0, 1: 1.0, 2: 0.95, 3: 0.35, 4: 0.03, 5: 1.05, 6: 1.0}
 
@@ -189,15 +206,12 @@ class _Sink:
     """Buffers rows per table and writes them in bulk: COPY on PostgreSQL, executemany on
     SQLite (values converted to what the application's column types store there)."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        tables: Mapping[str, Sequence[str]],
-        converters: dict[str, list[tuple[int, Callable[[Any], Any]]]],
-    ) -> None:
+    def __init__(self, engine: Engine, tables: Mapping[str, Sequence[str]]) -> None:
         self.engine = engine
-        self.converters = converters
         self.postgres = engine.dialect.name == "postgresql"
+        self.converters = (
+            {} if self.postgres else {name: _sqlite_converters(_MODELS[name]) for name in tables}
+        )
         self.tables = tables
         self.buffers: dict[str, list[tuple[Any, ...]]] = {name: [] for name in tables}
         self.counts: dict[str, int] = dict.fromkeys(tables, 0)
@@ -214,6 +228,9 @@ class _Sink:
         else:
             cursor.execute("PRAGMA foreign_keys = OFF")
             cursor.execute("PRAGMA synchronous = OFF")
+            # Each flush is a transaction of its own (see ``flush``); the writer and the
+            # projection's process take turns at the write lock.
+            cursor.execute(f"PRAGMA busy_timeout = {_SQLITE_WAIT_MS}")
         cursor.close()
 
     def add(self, table: str, row: tuple[Any, ...]) -> None:
@@ -243,10 +260,12 @@ class _Sink:
             convert = self.converters[table]
             if convert:
                 rows = [_converted(row, convert) for row in rows]
+            cursor.execute("BEGIN IMMEDIATE")
             cursor.executemany(
                 f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608 - our names
                 rows,
             )
+            cursor.execute("COMMIT")
         cursor.close()
         self.counts[table] += len(rows)
         self.buffers[table] = []
@@ -292,6 +311,173 @@ def _sqlite_converters(model: Any) -> list[tuple[int, Callable[[Any], Any]]]:
     return out
 
 
+# -- the dashboard, folded in a process of its own ------------------------------------------
+
+
+_MODELS: dict[str, Any] = {
+    "events": Event,
+    "declarations": Declaration,
+    "declaration_items": DeclarationItem,
+    "inquiries": Inquiry,
+    "escalation_firings": EscalationFiring,
+    "dashboard_rollups": DashboardRollup,
+}
+
+
+class _Event(NamedTuple):
+    """An event as the writer hands it to the projection (what ``projector.Projected``
+    reads)."""
+
+    seq: int
+    at: datetime
+    kind: str
+    declaration_id: int | None
+    inquiry_id: int | None
+    after: str | None
+    detail: Any
+
+
+class _Projection:
+    """The dashboard, folded by the projector's replay (``projector.Replay``, as ``rebuild``
+    uses it) in a process of its own while this one plans and writes the log: the writer
+    hands over each event as it is chained, with the group and value of each new inquiry and
+    declaration, in batches. Folding is about half of the work; the two processes share it
+    between the machine's cores. A thread sends the batches down a pipe, so the writer waits
+    only when it is ``_AHEAD`` batches ahead of the projection."""
+
+    def __init__(self, engine: Engine, version: int, places: set[tuple[str, str]]) -> None:
+        context = multiprocessing.get_context("spawn")  # nothing of this process's pools
+        self.pipe, theirs = context.Pipe()
+        self.process = context.Process(
+            target=_project,
+            args=(engine.url.render_as_string(hide_password=False), version, sorted(places),
+                  theirs),
+            name="panjereh-national-projection",
+            daemon=True,
+        )  # fmt: skip
+        self.process.start()
+        theirs.close()
+        self.batch: list[tuple[Any, ...]] = []
+        self.outbox: queue.Queue[bytes | None] = queue.Queue(maxsize=_AHEAD)
+        self.sent: BaseException | None = None
+        self.sender = threading.Thread(target=self._send_all, name="projection-sender")
+        self.sender.start()
+
+    def add(self, message: tuple[Any, ...]) -> None:
+        batch = self.batch
+        batch.append(message)
+        if len(batch) >= _BATCH:
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        if self.sent is not None:  # the pipe broke: the process has ended, say why
+            self._answer()
+            raise self.sent
+        self.outbox.put(pickle.dumps(self.batch, protocol=pickle.HIGHEST_PROTOCOL))
+        self.batch = []
+
+    def _send_all(self) -> None:
+        while (data := self.outbox.get()) is not None:
+            try:
+                self.pipe.send_bytes(data)
+            except OSError as error:
+                self.sent = error
+                while self.outbox.get() is not None:  # let the writer go on to find out
+                    pass
+                return
+        self.pipe.send_bytes(pickle.dumps(None))
+
+    def _answer(self) -> Any:
+        try:
+            what, value = self.pipe.recv()
+        except EOFError:
+            raise RuntimeError(
+                f"the dashboard's projection ended (exit code {self.process.exitcode})"
+            ) from None
+        if what == "failed":
+            raise RuntimeError(f"the dashboard's projection failed:\n{value}")
+        return value
+
+    def finish(self, seq: int, last_at: datetime | None, now: datetime) -> int:
+        """Hand over what is left and wait for the dashboard to be written; how many rollup
+        rows it wrote."""
+        self.add((_END, seq, last_at, now))
+        self._hand_over()
+        self.outbox.put(None)
+        self.sender.join()
+        rows: int = self._answer()
+        self.process.join()
+        return rows
+
+    def close(self) -> None:
+        if self.sender.is_alive():
+            self.outbox.put(None)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join()
+        self.sender.join()
+        self.pipe.close()
+
+
+def _project(url: str, version: int, places: list[tuple[str, str]], pipe: Connection) -> None:
+    """The projection's process: fold what the writer hands over, write the rollup rows as
+    they settle, then what is open at the end."""
+    engine = make_engine(url)
+    sink: _Sink | None = None
+    try:
+        factory = make_session_factory(engine)
+        sink = _Sink(engine, {"dashboard_rollups": projector.ROLLUP_COLUMNS})
+        rollups = sink
+        with factory() as session:
+            replay = projector.Replay(
+                session,
+                insert=lambda rows: rollups.add_all(
+                    "dashboard_rollups", projector.rollup_rows(rows)
+                ),
+                merge=_out_of_order,
+            )
+            for agency, province in places:
+                replay.calendars[(agency, province)] = calendar_for(
+                    session=session, agency_code=agency, province=province
+                )
+            replay.rates.of(version)
+            session.commit()  # nothing more is read: on SQLite, the write lock is free
+            apply, fold = replay.apply, replay.fold
+            expect_inquiry, expect_declaration = replay.expect_inquiry, replay.expect_declaration
+            make = _Event._make
+            end: tuple[Any, ...] | None = None
+            while end is None:
+                for message in pickle.loads(pipe.recv_bytes()):  # noqa: S301 - our own writer
+                    tag = message[0]
+                    if tag.__class__ is int:
+                        apply(make(message))
+                    elif tag == _INQUIRY:
+                        expect_inquiry(*message[1:])
+                    elif tag == _DECLARATION:
+                        expect_declaration(*message[1:])
+                    elif tag == _FOLD:
+                        fold(message[1])
+                    else:
+                        end = message
+                sink.commit()
+            _, seq, last_at, now = end
+            replay.finish_rollups()
+            sink.commit()
+        with transaction(factory) as session:
+            replay.session = session
+            replay.finish_state()
+            projector.replayed(session, replay, seq, last_at, now)
+        pipe.send(("done", sink.counts["dashboard_rollups"]))
+    except BaseException:
+        pipe.send(("failed", traceback.format_exc()))
+        raise
+    finally:
+        if sink is not None:
+            sink.close()
+        engine.dispose()
+        pipe.close()
+
+
 # -- the history -------------------------------------------------------------------------
 
 
@@ -321,12 +507,6 @@ class _Pending:
     before: str | None
     after: str | None
     data: dict[str, Any]
-    seq: int = 0
-
-    @property
-    def detail(self) -> Any:
-        """What the projector reads of ``data`` (the event is handed to it in memory)."""
-        return projector.detail_of(self.kind, self.data)
 
 
 @dataclass(slots=True)
@@ -375,7 +555,7 @@ class _History:
         start: datetime,
         facts: IO[str] | None,
         places: set[tuple[str, str]],
-        replay: projector.Replay | None,
+        projection: _Projection | None,
     ) -> None:
         self.session, self.sink, self.rng, self.now, self.start = session, sink, rng, now, start
         self.version, self.document = rules.active(session=session)
@@ -406,13 +586,12 @@ class _History:
         self.declarations = 0
         self.inquiries = 0
         # The dashboard, folded from the events as they are written (no reading them back).
-        self.replay = replay
+        self.projection = projection
         self.last_at: datetime | None = None
         self.unfolded_since: datetime | None = None
         self.goods: dict[int, tuple[tuple[str, int], list[tuple[str, int]]]] = {}
-        if replay is not None:
-            replay.calendars.update(self.calendars)
-            self.rates = replay.rates.of(self.version)
+        if projection is not None:
+            self.rates = projector.Rates(session).of(self.version)
 
     def _max(self, column: Any) -> int:
         return int(self.session.scalar(select(func.max(column))) or 0)
@@ -516,21 +695,25 @@ class _History:
         if ev.kind.startswith("escalation."):
             self.escalations += 1
         self.last_at = ev.at
-        if self.replay is not None:
-            ev.seq = self.seq
-            self.replay.apply(ev)
+        projection = self.projection
+        if projection is not None:
+            projection.add(
+                (self.seq, ev.at, ev.kind, ev.declaration_id, ev.inquiry_id, ev.after,
+                 projector.detail_of(ev.kind, ev.data))
+            )  # fmt: skip
             if self.unfolded_since is None:
                 self.unfolded_since = ev.at
 
     def fold(self) -> None:
         """Let the dashboard take in what was written since the last fold."""
-        if self.replay is not None and self.unfolded_since is not None:
-            self.replay.fold(self.unfolded_since)
+        if self.projection is not None and self.unfolded_since is not None:
+            self.projection.add((_FOLD, self.unfolded_since))
             self.unfolded_since = None
 
     def _expect(self, template: _Template, declaration_id: int, plans: list[_Plan]) -> None:
         """Tell the dashboard the groups and values of a declaration and its inquiries."""
-        assert self.replay is not None
+        projection = self.projection
+        assert projection is not None
         found = self.goods.get(id(template))
         if found is None:
             goods = {n: (item[0], item[5], item[6]) for n, item in enumerate(template.items, 1)}
@@ -543,16 +726,14 @@ class _History:
             )
         (chapter, value), per_need = found
         where = (template.province, template.office)
-        self.replay.expect_declaration(
-            declaration_id,
-            (projector.GOODS, projector.GOODS, *where, chapter),
-            value,
-            plans[0].received,
-        )
+        projection.add(
+            (_DECLARATION, declaration_id, (projector.GOODS, projector.GOODS, *where, chapter),
+             value, plans[0].received)
+        )  # fmt: skip
         for plan, (chapter, value) in zip(plans, per_need, strict=True):
             need = plan.need
             key = (need.agency, need.inquiry_type, *where, chapter)
-            self.replay.expect_inquiry(plan.inquiry_id, declaration_id, key, value)
+            projection.add((_INQUIRY, plan.inquiry_id, declaration_id, key, value))
 
     def finish(self) -> tuple[int, str]:
         """Write what is due by now; the events after now never happened. Returns the new
@@ -591,7 +772,7 @@ class _History:
                 (self.next_id("declaration_items"), declaration_id, line_no, hs, description,
                  origin, quantity, unit, value, currency),
             )  # fmt: skip
-        if self.replay is not None:
+        if self.projection is not None:
             self._expect(template, declaration_id, plans)
         self.push(
             at,
@@ -1212,36 +1393,17 @@ def generate(
         "declaration_items": _columns(DeclarationItem),
         "inquiries": _columns(Inquiry),
         "escalation_firings": _columns(EscalationFiring),
-        "dashboard_rollups": projector.ROLLUP_COLUMNS,
     }
     _check_columns(tables)
-    models = {
-        "events": Event,
-        "declarations": Declaration,
-        "declaration_items": DeclarationItem,
-        "inquiries": Inquiry,
-        "escalation_firings": EscalationFiring,
-        "dashboard_rollups": DashboardRollup,
-    }
-    converters = (
-        {}
-        if engine.dialect.name == "postgresql"
-        else {name: _sqlite_converters(model) for name, model in models.items()}
-    )
-    sink = _Sink(engine, tables, converters)
+    sink = _Sink(engine, tables)
     facts_file = facts.open("w", newline="", encoding="utf-8") if facts else None
+    projection: _Projection | None = None
+    written = False
     try:
         places = {(n.agency, t.province) for t in templates for n in t.needs}
+        if project:
+            projection = _Projection(engine, version, places)
         with factory() as session:
-            replay = None
-            if project:
-                replay = projector.Replay(
-                    session,
-                    insert=lambda rows: sink.add_all(
-                        "dashboard_rollups", projector.rollup_rows(rows)
-                    ),
-                    merge=_out_of_order,
-                )
             history = _History(
                 session,
                 sink,
@@ -1250,7 +1412,7 @@ def generate(
                 start=start,
                 facts=facts_file,
                 places=places,
-                replay=replay,
+                projection=projection,
             )
             session.commit()
             holidays = next(iter(history.calendars.values())).holidays
@@ -1283,8 +1445,6 @@ def generate(
                     )
             seq, link = history.finish()
             history.fold()
-            if replay is not None:
-                replay.finish_rollups()
             sink.commit()
         counts = dict(sink.counts)
         with transaction(factory) as session:
@@ -1293,14 +1453,17 @@ def generate(
                 session.add(ChainHead(id=1, seq=seq, hash=link))
             else:
                 head.seq, head.hash = seq, link
-            if replay is not None:
-                replay.session = session
-                replay.finish_state()
-                projector.replayed(session, replay, seq, history.last_at, now)
+        if projection is not None:
+            counts["dashboard_rollups"] = projection.finish(seq, history.last_at, now)
+        written = True
     finally:
         sink.close()
+        if projection is not None:
+            projection.close()
         if facts_file is not None:
             facts_file.close()
+        if not written:  # what was written stays; the store keeps its indexes all the same
+            _create_indexes(engine, definitions)
     generated = time.perf_counter() - started
     say(f"  written in {generated:.0f} s; indexing")
     t0 = time.perf_counter()

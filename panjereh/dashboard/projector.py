@@ -235,10 +235,13 @@ class _Acc:
                 sum(column)
                 for column in zip(self.measures, *(p.measures for p in parts), strict=True)
             ]
-        for n, target in enumerate(self.hists):
-            for part in parts:
-                for index, count in part.hists[n].items():
-                    target[index] = target.get(index, 0) + count
+        hists = self.hists
+        for part in parts:
+            for n, hist in enumerate(part.hists):
+                if hist:  # most cells answered nothing: their histograms are empty
+                    target = hists[n]
+                    for index, count in hist.items():
+                        target[index] = target.get(index, 0) + count
 
     @staticmethod
     def total(parts: list[_Acc]) -> _Acc:
@@ -260,7 +263,7 @@ class _Static:
     value_usd: int
 
 
-class _Rates:
+class Rates:
     """Reference rates (USD per unit) of each rule-set version, read once per version."""
 
     _cache: dict[tuple[int, str], dict[str, Decimal]] = {}  # noqa: RUF012 - a process cache
@@ -331,7 +334,7 @@ class _Batch:
         self.open_cells: dict[FineKey, _OpenCell] = {}
         self.reasons: dict[tuple[str, int, str], int] = {}
         self.calendars: dict[tuple[str, str], BusinessCalendar] = {}
-        self.rates = _Rates(session)
+        self.rates = Rates(session)
         self.statics: dict[int, _Static] = {}
         self.filed: dict[int, _Declaration] = {}
         self.last_approved: _Inquiry | None = None
@@ -938,6 +941,10 @@ _HANDLERS = {
 }
 
 
+_SETTLED_INTO = frozenset({"w", "m", "j"})
+"""The periods a settled day row is added into as it settles (all time: from the months, at
+the end)."""
+
 RollupWriter = Callable[[Mapping[Target, "_Acc"]], None]
 """Writes rollup rows that are not stored yet."""
 
@@ -950,11 +957,11 @@ class Replay(_Batch):
     of the log to the next instead of going to the store and back, and rollups are added up
     in memory. A day row is written once, when it has *settled*: when no later event can add
     to it, because the events have moved past it and every open group has counted its capital
-    past it too; it is then added into its week, months and all time, and a week row is
-    written when its last day has settled. Only the month, Jalali month and all-time rows (a
-    few per group) wait to the end. A contribution to a row already written (a log whose
-    instants are not in ``seq`` order) is added into the stored row, as the incremental
-    projector does.
+    past it too; it is then added into its week and months, and a week row is written when
+    its last day has settled. Only the month and Jalali month rows (a few per group) wait to
+    the end, where all time is added up from the months. A contribution to a row already
+    written (a log whose instants are not in ``seq`` order) is added into the stored row, as
+    the incremental projector does.
 
     ``insert`` writes new rollup rows (default: in bulk, through ``session``); ``merge`` adds
     into stored ones (default: ``write_rollups``).
@@ -1021,7 +1028,9 @@ class Replay(_Batch):
             dimension, agency, value, day = group
             row: Target = ("d", dimension, agency, day, value)
             (late if day < self.settled_before else fresh)[row] = acc
-            for grain, period in periods.periods_of(day)[1:]:
+            for grain, period in periods.periods_of(day):
+                if grain not in _SETTLED_INTO:
+                    continue
                 target: Target = (grain, dimension, agency, period, value)
                 found = coarse.get(target)
                 if found is None:
@@ -1045,8 +1054,17 @@ class Replay(_Batch):
     def finish_rollups(self) -> None:
         """Write the rollup rows still in memory."""
         self._settle(2**31)
-        if self.coarse:
-            self.insert(self.coarse)
+        coarse = self.coarse
+        for (grain, dimension, agency, _, value), acc in list(coarse.items()):
+            if grain == "m":  # all time is the sum of the months
+                target: Target = ("a", dimension, agency, 0, value)
+                found = coarse.get(target)
+                if found is None:
+                    coarse[target] = acc.copy()
+                else:
+                    found.add_all((acc,))
+        if coarse:
+            self.insert(coarse)
         self.coarse = {}
 
     def finish_state(self) -> None:

@@ -9,7 +9,8 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+import pytest
+from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from panjereh.audit import chain
@@ -66,3 +67,26 @@ def test_a_small_national_history_is_chained_and_its_dashboard_adds_up(
     # The store stays usable: the worker's sweep runs over what the generator left open.
     with transaction(session_factory) as session:
         sweep.sweep(session, now=START + timedelta(minutes=1), limit=500)
+
+
+def test_a_projection_that_fails_stops_the_generator_with_its_reason(engine: Engine) -> None:
+    # The dashboard is folded in a process of its own: when it cannot write (here a column of
+    # its table is not where it should be), the generator stops and says why instead of
+    # writing a history with no dashboard.
+    # The store is the test's for its duration only: its schema is put back after.
+    with engine.begin() as connection:
+        connection.execute(
+            text("ALTER TABLE dashboard_rollups RENAME COLUMN hist_clearance TO misplaced")
+        )
+    try:
+        with pytest.raises(RuntimeError, match="projection failed") as failed:
+            national.generate(engine, inquiries=600, years=0.15, seed=7, now=START)
+    finally:
+        with engine.begin() as connection:
+            connection.execute(
+                text("ALTER TABLE dashboard_rollups RENAME COLUMN misplaced TO hist_clearance")
+            )
+    assert "hist_clearance" in str(failed.value)
+    # The indexes the load dropped are back.
+    for table, names in national._SECONDARY_INDEXES.items():
+        assert set(names) <= {i["name"] for i in inspect(engine).get_indexes(table)}, table
