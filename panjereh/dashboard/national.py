@@ -96,7 +96,7 @@ _DAY = 420  # business minutes of a default working day
 _FLUSH_ROWS = 50_000
 _SQLITE_WAIT_MS = 600_000
 _BATCH = 20_000  # messages handed to the projection's process at a time
-_AHEAD = 16  # batches the writer may be ahead of the projection
+_AHEAD = 64  # batches the writer may be ahead of the projection (a month's fold takes a while)
 # What the writer hands the projection besides events (whose first value is their seq).
 _FOLD, _DECLARATION, _INQUIRY, _END = "fold", "declaration", "inquiry", "end"
 _OFFICE_WEIGHT = {code: profile.weight for code, profile in OFFICES.items()}
