@@ -77,7 +77,8 @@ class PasswordChange(BaseModel):
 
 
 @router.post("/auth/password", status_code=204)
-def change_password(
+async def change_password(
+    request: Request,
     change: PasswordChange,
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -85,21 +86,24 @@ def change_password(
     now: NowDep,
 ) -> Response:
     """Change your own password (at least 10 characters, not the current one). A wrong
-    current password is 422 on ``current_password`` and counts as a failed sign-in; web
-    sessions signed in with the old password end at their next request."""
+    current password is 422 on ``current_password`` and counts as a failed sign-in; a
+    password changed meanwhile by another session is 409; web sessions signed in with the
+    old password end at their next request. The passwords are checked and hashed outside
+    any transaction."""
     try:
-        service.change_password(
+        await checking.change_password(
+            request,
             session=session,
             principal=principal,
             current=change.current_password,
             new=change.new_password,
-            at=now,
+            now=now,
             settings=settings,
         )
     except service.WrongPassword:
-        session.commit()  # the failure stays counted
+        await run_in_threadpool(session.commit)  # the failure stays counted
         raise
-    session.commit()
+    await run_in_threadpool(session.commit)
     return Response(status_code=204)
 
 

@@ -138,28 +138,53 @@ def _check_new(password: str, *, current: str | None = None) -> None:
         raise Invalid("the new password must differ from the current one", field="new_password")
 
 
-def change_password(
+def password_change_attempt(
+    *, session: Session, principal: Principal, now: datetime
+) -> SignInAttempt:
+    """The first step of changing one's own password, reading only: refused if the principal
+    has no password (an agency's system) or its username is locked by failed sign-ins, else
+    the hash the current password is checked against. The caller checks it and hashes the
+    new one outside any transaction (:func:`new_password_hash`), then calls
+    :func:`password_change_outcome` (see ``panjereh.auth.checking``)."""
+    if principal.role not in PERSON_ROLES or principal.id is None:
+        raise Forbidden("only people have passwords; an agency's system has machine keys")
+    throttle.check(session, principal.username, now=now)
+    user = session.get(User, principal.id)
+    return SignInAttempt(principal.username, principal.id, user.password_hash if user else None)
+
+
+def new_password_hash(attempt: SignInAttempt, *, current: str, new: str) -> str | None:
+    """The hash of the ``new`` password if ``current`` is right (None if it is wrong); a new
+    password that is too short or the current one is :class:`Invalid`. Slow (two Argon2
+    hashes), and touches no store."""
+    if not verify_password(attempt.password_hash, current):
+        return None
+    _check_new(new, current=current)
+    return hash_password(new)
+
+
+def password_change_outcome(
     *,
     session: Session,
     principal: Principal,
-    current: str,
-    new: str,
+    attempt: SignInAttempt,
+    new_hash: str | None,
     at: datetime,
     settings: Settings,
 ) -> None:
-    """A person changes their own password, proving the current one. A wrong current
-    password counts as a failed sign-in (so it is no way around the throttle): it raises
-    :class:`WrongPassword` once counted. Web sessions signed in with the old password end
-    at their next request (see ``panjereh.web.core.page``); access tokens run out."""
-    if principal.role not in PERSON_ROLES or principal.id is None:
-        raise Forbidden("only people have passwords; an agency's system has machine keys")
-    throttle.check(session, principal.username, now=at)
+    """The last step: store the new hash, or count a wrong current password (``new_hash``
+    None) as a failed sign-in (so it is no way around the throttle) and raise
+    :class:`WrongPassword`. A password changed meanwhile (another session, an operator) is a
+    :class:`Conflict`. Web sessions signed in with the old password end at their next
+    request (see ``panjereh.web.core.page``); access tokens run out. The caller commits in
+    every case (a failure must stay counted)."""
     user = session.get(User, principal.id, with_for_update=True)
-    if user is None or not verify_password(user.password_hash, current):
+    if user is None or new_hash is None:
         throttle.failed(session, principal.username, now=at, settings=settings)
         raise WrongPassword("the current password is wrong", field="current_password")
-    _check_new(new, current=current)
-    _set_password(session, user, new, kind="user.password_changed", actor=principal, at=at)
+    if user.password_hash != attempt.password_hash:
+        raise Conflict("the password was changed meanwhile; sign in again and retry")
+    _set_password(session, user, new_hash, kind="user.password_changed", actor=principal, at=at)
 
 
 def reset_password(
@@ -171,15 +196,17 @@ def reset_password(
     if user is None or user.role not in PERSON_ROLES:
         raise NotFound(f"no person signs in as {username!r}")
     _check_new(password)
-    _set_password(session, user, password, kind="user.password_reset", actor=by, at=at)
+    _set_password(
+        session, user, hash_password(password), kind="user.password_reset", actor=by, at=at
+    )
     return user
 
 
 def _set_password(
-    session: Session, user: User, password: str, *, kind: str, actor: Principal, at: datetime
+    session: Session, user: User, password_hash: str, *, kind: str, actor: Principal, at: datetime
 ) -> None:
     """Store a new password's hash, lift any sign-in lock, and record it (never the password)."""
-    user.password_hash = hash_password(password)
+    user.password_hash = password_hash
     throttle.succeeded(session, user.username)
     chain.record(
         session, kind=kind, at=at, actor=actor, data={"user_id": user.id, "username": user.username}

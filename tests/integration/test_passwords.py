@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from panjereh.audit.models import Event
-from panjereh.auth.models import Role
+from panjereh.auth import service
+from panjereh.auth.models import Role, User
+from panjereh.auth.passwords import verify_password
 from panjereh.cli import app
 from panjereh.config import Settings
-from tests.conftest import PASSWORD
+from panjereh.db import transaction
+from panjereh.errors import Conflict
+from tests.conftest import PASSWORD, START, declaration
 
 Login = Callable[[str], dict[str, str]]
 NEW = "a-brand-new-passphrase"
@@ -106,3 +112,86 @@ def test_an_operator_resets_a_password_and_lifts_a_lock(
     assert refused.exit_code != 0 and "no person signs in as 'nobody'" in refused.output
     short = runner.invoke(app, ["users", "set-password", "--username", trader, "--password", "x"])
     assert short.exit_code != 0 and "at least 10" in short.output
+
+
+def test_the_store_is_free_while_a_new_password_is_hashed(
+    client: TestClient,
+    make_user: Callable[..., str],
+    login: Login,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Checking the current password and hashing the new one (two Argon2 hashes) happen
+    outside any transaction and outside the request's turn: a declaration is filed meanwhile
+    (on SQLite the change held the one write lock through both)."""
+    trader = make_user("trader-filing-pw", Role.TRADER)
+    officer = make_user("officer-changing-pw", Role.OFFICER, "IVO")
+    trader_headers, officer_headers = login(trader), login(officer)
+    hashing, go_on = threading.Event(), threading.Event()
+    real = service.new_password_hash
+
+    def slow_hash(attempt: service.SignInAttempt, *, current: str, new: str) -> str | None:
+        hashing.set()
+        assert go_on.wait(30)
+        return real(attempt, current=current, new=new)
+
+    monkeypatch.setattr(service, "new_password_hash", slow_hash)
+    changed: list[Response] = []
+    changing = threading.Thread(
+        target=lambda: changed.append(
+            client.post(
+                "/api/v1/auth/password",
+                json={"current_password": PASSWORD, "new_password": NEW},
+                headers=officer_headers,
+            )
+        )
+    )
+    changing.start()
+    try:
+        assert hashing.wait(30)
+        filed: list[Response] = []
+        filing = threading.Thread(
+            target=lambda: filed.append(
+                client.post("/api/v1/declarations", json=declaration(), headers=trader_headers)
+            )
+        )
+        filing.start()
+        filing.join(timeout=10)
+        assert [r.status_code for r in filed] == [201]  # filed while the hash was made
+    finally:
+        go_on.set()
+        changing.join(timeout=30)
+    assert [r.status_code for r in changed] == [204]
+    assert _sign_in(client, officer, NEW).status_code == 200
+
+
+def test_a_password_changed_meanwhile_is_a_conflict(
+    make_user: Callable[..., str], session_factory: sessionmaker[Session], settings: Settings
+) -> None:
+    """The current password is proven against the hash read first; if an operator (or the
+    person's other session) changed the password before the new one is stored, nothing is
+    stored and the change is refused (409), not applied over the other."""
+    officer = make_user("officer-raced", Role.OFFICER, "IVO")
+    with session_factory() as session:
+        principal = service.principal_of(
+            session.scalars(select(User).filter_by(username=officer)).one()
+        )
+        attempt = service.password_change_attempt(session=session, principal=principal, now=START)
+        session.rollback()
+    new_hash = service.new_password_hash(attempt, current=PASSWORD, new=NEW)
+    assert new_hash is not None
+    with transaction(session_factory) as session:
+        service.reset_password(
+            session=session, username=officer, password="set-by-an-operator", at=START
+        )
+    with session_factory() as session, pytest.raises(Conflict):
+        service.password_change_outcome(
+            session=session,
+            principal=principal,
+            attempt=attempt,
+            new_hash=new_hash,
+            at=START,
+            settings=settings,
+        )
+    with session_factory() as session:
+        user = session.scalars(select(User).filter_by(username=officer)).one()
+        assert verify_password(user.password_hash, "set-by-an-operator")

@@ -7,13 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from panjereh.auth import checking
 from panjereh.auth import service as auth
 from panjereh.auth.models import Role, User
 from panjereh.auth.principal import Principal
-from panjereh.errors import Invalid, TooManyRequests
+from panjereh.errors import Conflict, Invalid, TooManyRequests
 from panjereh.web.core import Page, PageDep, WebRoute, safe_next
 from panjereh.web.i18n import LANGUAGE_COOKIE, LANGUAGES
 from panjereh.web.sessions import secure_cookies
@@ -120,9 +121,7 @@ async def change_password(page: PageDep) -> Response:
     changed = None
     if not errors:
         try:
-            changed = await run_in_threadpool(
-                partial(_change_password, page, principal, current=current, new=new)
-            )
+            changed = await _change_password(page, principal, current=current, new=new)
         except auth.WrongPassword:
             errors["current_password"] = page._("The current password is wrong.")
         except TooManyRequests:
@@ -130,6 +129,10 @@ async def change_password(page: PageDep) -> Response:
         except Invalid:
             errors["new_password"] = page._(
                 "Choose a new password of at least 10 characters, not the current one."
+            )
+        except Conflict:
+            errors["current_password"] = page._(
+                "Your password was changed meanwhile. Sign in again and retry."
             )
     if errors or changed is None:
         return page.render("account/password.html", status_code=400, errors=errors)
@@ -140,25 +143,30 @@ async def change_password(page: PageDep) -> Response:
     )
 
 
-def _change_password(
+async def _change_password(
     page: Page, principal: Principal, *, current: str, new: str
 ) -> tuple[int, str]:
     """Change the password and commit (a wrong current one is committed too: the failure
     stays counted); the user's id and the new password's stamp, for this session."""
     try:
-        auth.change_password(
+        await checking.change_password(
+            page.request,
             session=page.db,
             principal=principal,
             current=current,
             new=new,
-            at=page.now,
+            now=page.now,
             settings=page.settings,
         )
     except auth.WrongPassword:
-        page.db.commit()
+        await run_in_threadpool(page.db.commit)
         raise
-    page.db.commit()
-    user = page.db.get_one(User, principal.id)
+    return await run_in_threadpool(partial(_committed_stamp, page.db, principal))
+
+
+def _committed_stamp(session: Session, principal: Principal) -> tuple[int, str]:
+    session.commit()
+    user = session.get_one(User, principal.id)
     return user.id, auth.credentials_stamp(user)
 
 
