@@ -14,12 +14,10 @@ from typer.testing import CliRunner
 
 from panjereh.audit.models import Event
 from panjereh.auth import service
-from panjereh.auth.models import Role, User
-from panjereh.auth.passwords import verify_password
+from panjereh.auth.models import Role
 from panjereh.cli import app
 from panjereh.config import Settings
 from panjereh.db import transaction
-from panjereh.errors import Conflict
 from tests.conftest import PASSWORD, START, declaration
 
 Login = Callable[[str], dict[str, str]]
@@ -165,33 +163,33 @@ def test_the_store_is_free_while_a_new_password_is_hashed(
 
 
 def test_a_password_changed_meanwhile_is_a_conflict(
-    make_user: Callable[..., str], session_factory: sessionmaker[Session], settings: Settings
+    client: TestClient,
+    make_user: Callable[..., str],
+    login: Login,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The current password is proven against the hash read first; if an operator (or the
-    person's other session) changed the password before the new one is stored, nothing is
-    stored and the change is refused (409), not applied over the other."""
+    """The current password is proven against the hash read first; if an operator resets the
+    password while the new one is being hashed, nothing is stored: 409, and the operator's
+    password stands."""
     officer = make_user("officer-raced", Role.OFFICER, "IVO")
-    with session_factory() as session:
-        principal = service.principal_of(
-            session.scalars(select(User).filter_by(username=officer)).one()
-        )
-        attempt = service.password_change_attempt(session=session, principal=principal, now=START)
-        session.rollback()
-    new_hash = service.new_password_hash(attempt, current=PASSWORD, new=NEW)
-    assert new_hash is not None
-    with transaction(session_factory) as session:
-        service.reset_password(
-            session=session, username=officer, password="set-by-an-operator", at=START
-        )
-    with session_factory() as session, pytest.raises(Conflict):
-        service.password_change_outcome(
-            session=session,
-            principal=principal,
-            attempt=attempt,
-            new_hash=new_hash,
-            at=START,
-            settings=settings,
-        )
-    with session_factory() as session:
-        user = session.scalars(select(User).filter_by(username=officer)).one()
-        assert verify_password(user.password_hash, "set-by-an-operator")
+    real = service.new_password_hash
+
+    def operator_meanwhile(attempt: service.SignInAttempt, *, current: str, new: str) -> str | None:
+        with transaction(session_factory) as session:
+            service.reset_password(
+                session=session, username=officer, password="set-by-an-operator", at=START
+            )
+        return real(attempt, current=current, new=new)
+
+    monkeypatch.setattr(service, "new_password_hash", operator_meanwhile)
+    raced = client.post(
+        "/api/v1/auth/password",
+        json={"current_password": PASSWORD, "new_password": NEW},
+        headers=login(officer),
+    )
+    assert raced.status_code == 409
+    assert raced.headers["content-type"] == "application/problem+json"
+    assert "changed meanwhile" in raced.json()["detail"]
+    assert _sign_in(client, officer, NEW).status_code == 401
+    assert _sign_in(client, officer, "set-by-an-operator").status_code == 200

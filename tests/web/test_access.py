@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.orm import sessionmaker
+
+from panjereh.auth import service as auth
 from panjereh.auth.models import Role
 from panjereh.config import Settings
+from panjereh.db import transaction
 from panjereh.web.core import safe_next
 from panjereh.web.sessions import Session, cookie_name, decode, encode, signing_key
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, START
 from tests.web.conftest import Browser
 
 
@@ -282,3 +288,29 @@ def test_a_person_changes_their_password_and_other_sessions_end(
     assert elsewhere.get("/declarations").status_code == 303  # the other one has ended
     fresh = new_browser()
     fresh.sign_in("trader", "n" * 12)
+
+
+def test_a_password_changed_meanwhile_is_not_overwritten(
+    new_browser: Callable[[], Browser],
+    make_user: Callable[..., str],
+    session_factory: sessionmaker[DbSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    make_user("trader", Role.TRADER)
+    here = new_browser()
+    here.sign_in("trader")
+    real = auth.new_password_hash
+
+    def operator_meanwhile(attempt: auth.SignInAttempt, *, current: str, new: str) -> str | None:
+        with transaction(session_factory) as session:
+            auth.reset_password(session=session, username="trader", password="o" * 12, at=START)
+        return real(attempt, current=current, new=new)
+
+    monkeypatch.setattr(auth, "new_password_hash", operator_meanwhile)
+    raced = here.post(
+        "/account/password",
+        {"current_password": PASSWORD, "new_password": "n" * 12, "confirm_password": "n" * 12},
+    )
+    assert raced.status_code == 400
+    assert "گذرواژه شما در این میان تغییر کرده است." in raced.text
+    new_browser().sign_in("trader", "o" * 12)  # the operator's password stands
