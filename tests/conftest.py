@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -211,3 +212,35 @@ def declaration(*items: dict[str, Any], **overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+def filed_meanwhile(
+    client: TestClient,
+    headers: dict[str, str],
+    slow: Callable[[], Any],
+    started: threading.Event,
+    go_on: threading.Event,
+) -> tuple[Any, Any]:
+    """Run ``slow`` (a request held in a hook that sets ``started``, then waits for
+    ``go_on``) in a thread, file a declaration with ``headers`` while it is held, then let it
+    go on. The filing must not wait for the slow request: it is given ten seconds. Returns
+    the filing's response and the slow request's."""
+    slow_answer: list[Any] = []
+    holding = threading.Thread(target=lambda: slow_answer.append(slow()))
+    holding.start()
+    try:
+        assert started.wait(30)
+        filed: list[Any] = []
+        filing = threading.Thread(
+            target=lambda: filed.append(
+                client.post("/api/v1/declarations", json=declaration(), headers=headers)
+            )
+        )
+        filing.start()
+        filing.join(timeout=10)
+        assert len(filed) == 1, "the filing waited for the slow request"
+    finally:
+        go_on.set()
+        holding.join(timeout=30)
+    assert len(slow_answer) == 1
+    return filed[0], slow_answer[0]

@@ -18,7 +18,7 @@ from panjereh.auth.models import Role
 from panjereh.cli import app
 from panjereh.config import Settings
 from panjereh.db import transaction
-from tests.conftest import PASSWORD, START, declaration
+from tests.conftest import PASSWORD, START, filed_meanwhile
 
 Login = Callable[[str], dict[str, str]]
 NEW = "a-brand-new-passphrase"
@@ -133,32 +133,19 @@ def test_the_store_is_free_while_a_new_password_is_hashed(
         return real(attempt, current=current, new=new)
 
     monkeypatch.setattr(service, "new_password_hash", slow_hash)
-    changed: list[Response] = []
-    changing = threading.Thread(
-        target=lambda: changed.append(
-            client.post(
-                "/api/v1/auth/password",
-                json={"current_password": PASSWORD, "new_password": NEW},
-                headers=officer_headers,
-            )
-        )
+    filed, changed = filed_meanwhile(
+        client,
+        trader_headers,
+        lambda: client.post(
+            "/api/v1/auth/password",
+            json={"current_password": PASSWORD, "new_password": NEW},
+            headers=officer_headers,
+        ),
+        hashing,
+        go_on,
     )
-    changing.start()
-    try:
-        assert hashing.wait(30)
-        filed: list[Response] = []
-        filing = threading.Thread(
-            target=lambda: filed.append(
-                client.post("/api/v1/declarations", json=declaration(), headers=trader_headers)
-            )
-        )
-        filing.start()
-        filing.join(timeout=10)
-        assert [r.status_code for r in filed] == [201]  # filed while the hash was made
-    finally:
-        go_on.set()
-        changing.join(timeout=30)
-    assert [r.status_code for r in changed] == [204]
+    assert filed.status_code == 201  # filed while the hash was made
+    assert changed.status_code == 204
     assert _sign_in(client, officer, NEW).status_code == 200
 
 

@@ -20,7 +20,7 @@ from panjereh.clock import ManualClock
 from panjereh.config import Settings
 from panjereh.notifications.channels import channels
 from panjereh.worker import Worker
-from tests.conftest import PASSWORD, declaration
+from tests.conftest import PASSWORD, filed_meanwhile
 
 
 def _sign_in(client: TestClient, username: str, password: str) -> Response:
@@ -116,23 +116,8 @@ def test_the_store_is_free_while_a_password_is_checked(
         return verify_password(password_hash, password)
 
     monkeypatch.setattr(checking, "verify_password", slow_check)
-    signed_in: list[Response] = []
-    signing_in = threading.Thread(
-        target=lambda: signed_in.append(_sign_in(client, officer, PASSWORD))
+    filed, signed_in = filed_meanwhile(
+        client, headers, lambda: _sign_in(client, officer, PASSWORD), checking_now, go_on
     )
-    signing_in.start()
-    try:
-        assert checking_now.wait(30)
-        filed: list[Response] = []
-        filing = threading.Thread(
-            target=lambda: filed.append(
-                client.post("/api/v1/declarations", json=declaration(), headers=headers)
-            )
-        )
-        filing.start()
-        filing.join(timeout=10)
-        assert [r.status_code for r in filed] == [201]  # filed while the check went on
-    finally:
-        go_on.set()
-        signing_in.join(timeout=30)
-    assert [r.status_code for r in signed_in] == [200]
+    assert filed.status_code == 201  # filed while the check went on
+    assert signed_in.status_code == 200
