@@ -95,9 +95,9 @@ SYSTEM_NAME = "system"
 _DAY = 420  # business minutes of a default working day
 _FLUSH_ROWS = 50_000
 _SQLITE_WAIT_MS = 600_000
-_BATCH = 20_000  # messages handed to the projection's process at a time
-_AHEAD = 64  # batches the writer may be ahead of the projection (a month's fold takes a while)
-# What the writer hands the projection besides events (whose first value is their seq).
+_BATCH = 20_000  # messages handed to the log's process at a time
+_AHEAD = 64  # batches the planner may be ahead of the log's process (a month's fold is long)
+# What the planner hands the log's process besides events (whose first value is their seq).
 _FOLD, _DECLARATION, _INQUIRY, _END = "fold", "declaration", "inquiry", "end"
 _OFFICE_WEIGHT = {code: profile.weight for code, profile in OFFICES.items()}
 _WEEKDAY = {0: 1.0, 1: 1.0, 2: 0.95, 3: 0.35, 4: 0.03, 5: 1.05, 6: 1.0}
@@ -229,7 +229,7 @@ class _Sink:
             cursor.execute("PRAGMA foreign_keys = OFF")
             cursor.execute("PRAGMA synchronous = OFF")
             # Each flush is a transaction of its own (see ``flush``); the writer and the
-            # projection's process take turns at the write lock.
+            # log's process take turns at the write lock.
             cursor.execute(f"PRAGMA busy_timeout = {_SQLITE_WAIT_MS}")
         cursor.close()
 
@@ -325,8 +325,7 @@ _MODELS: dict[str, Any] = {
 
 
 class _Event(NamedTuple):
-    """An event as the writer hands it to the projection (what ``projector.Projected``
-    reads)."""
+    """An event as the projector's replay reads it (``projector.Projected``)."""
 
     seq: int
     at: datetime
@@ -337,22 +336,30 @@ class _Event(NamedTuple):
     detail: Any
 
 
-class _Projection:
-    """The dashboard, folded by the projector's replay (``projector.Replay``, as ``rebuild``
-    uses it) in a process of its own while this one plans and writes the log: the writer
-    hands over each event as it is chained, with the group and value of each new inquiry and
-    declaration, in batches. Folding is about half of the work; the two processes share it
-    between the machine's cores. A thread sends the batches down a pipe, so the writer waits
-    only when it is ``_AHEAD`` batches ahead of the projection."""
+class _Log:
+    """The log's own process: it chains the events the planner hands over (canonical JSON,
+    SHA-256), writes them in bulk, and folds the dashboard from them with the projector's
+    replay (``projector.Replay``, as ``rebuild`` uses it), while this process plans the
+    declarations and writes their rows. The planner hands over each event at its time, with
+    the group and value of each new inquiry and declaration, in batches; a thread sends them
+    down a pipe, so the planner waits only when it is ``_AHEAD`` batches ahead. Chaining,
+    writing and folding the events is about half of the work: the two processes share it
+    between the machine's cores."""
 
-    def __init__(self, engine: Engine, version: int, places: set[tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        version: int,
+        places: set[tuple[str, str]],
+        head: tuple[int, str],
+    ) -> None:
         context = multiprocessing.get_context("spawn")  # nothing of this process's pools
         self.pipe, theirs = context.Pipe()
         self.process = context.Process(
-            target=_project,
+            target=_write_log,
             args=(engine.url.render_as_string(hide_password=False), version, sorted(places),
-                  theirs),
-            name="panjereh-national-projection",
+                  head, theirs),
+            name="panjereh-national-log",
             daemon=True,
         )  # fmt: skip
         self.process.start()
@@ -360,7 +367,7 @@ class _Projection:
         self.batch: list[tuple[Any, ...]] = []
         self.outbox: queue.Queue[bytes | None] = queue.Queue(maxsize=_AHEAD)
         self.sent: BaseException | None = None
-        self.sender = threading.Thread(target=self._send_all, name="projection-sender")
+        self.sender = threading.Thread(target=self._send_all, name="national-log-sender")
         self.sender.start()
 
     def add(self, message: tuple[Any, ...]) -> None:
@@ -382,32 +389,31 @@ class _Projection:
                 self.pipe.send_bytes(data)
             except OSError as error:
                 self.sent = error
-                while self.outbox.get() is not None:  # let the writer go on to find out
+                while self.outbox.get() is not None:  # let the planner go on to find out
                     pass
                 return
-        self.pipe.send_bytes(pickle.dumps(None))
 
     def _answer(self) -> Any:
         try:
             what, value = self.pipe.recv()
         except EOFError:
             raise RuntimeError(
-                f"the dashboard's projection ended (exit code {self.process.exitcode})"
+                f"the national log's process ended (exit code {self.process.exitcode})"
             ) from None
         if what == "failed":
-            raise RuntimeError(f"the dashboard's projection failed:\n{value}")
+            raise RuntimeError(f"the national log's process failed:\n{value}")
         return value
 
-    def finish(self, seq: int, last_at: datetime | None, now: datetime) -> int:
-        """Hand over what is left and wait for the dashboard to be written; how many rollup
-        rows it wrote."""
-        self.add((_END, seq, last_at, now))
+    def finish(self, now: datetime) -> dict[str, int]:
+        """Hand over what is left and wait for the log, its head and the dashboard to be
+        written; how many rows it wrote, by table."""
+        self.add((_END, now))
         self._hand_over()
         self.outbox.put(None)
         self.sender.join()
-        rows: int = self._answer()
+        counts: dict[str, int] = self._answer()
         self.process.join()
-        return rows
+        return counts
 
     def close(self) -> None:
         if self.sender.is_alive():
@@ -419,20 +425,52 @@ class _Projection:
         self.pipe.close()
 
 
-def _project(url: str, version: int, places: list[tuple[str, str]], pipe: Connection) -> None:
-    """The projection's process: fold what the writer hands over, write the rollup rows as
-    they settle, then what is open at the end."""
+def _link(
+    seq: int,
+    at: datetime,
+    actor_id: int | None,
+    actor: str,
+    kind: str,
+    declaration_id: int | None,
+    inquiry_id: int | None,
+    before: str | None,
+    after: str | None,
+    data: str,
+    prev: str,
+) -> str:
+    """An event's hash, as ``panjereh.audit.chain`` computes it (its canonical JSON array)."""
+    body = (
+        f'[{seq},"{_iso(at)}",{_NULL if actor_id is None else actor_id},"{actor}","{kind}",'
+        f"{_NULL if declaration_id is None else declaration_id},"
+        f"{_NULL if inquiry_id is None else inquiry_id},"
+        f'{_json_str(before)},{_json_str(after)},{data},"{prev}"]'
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _write_log(
+    url: str,
+    version: int,
+    places: list[tuple[str, str]],
+    head: tuple[int, str],
+    pipe: Connection,
+) -> None:
+    """The log's process (see ``_Log``): chain and write each event handed over, fold the
+    dashboard from it and write its rollup rows as they settle; at the end the chain's head,
+    and what is open."""
     engine = make_engine(url)
     sink: _Sink | None = None
     try:
         factory = make_session_factory(engine)
-        sink = _Sink(engine, {"dashboard_rollups": projector.ROLLUP_COLUMNS})
-        rollups = sink
+        sink = _Sink(
+            engine, {"events": _columns(Event), "dashboard_rollups": projector.ROLLUP_COLUMNS}
+        )
+        rows = sink
         with factory() as session:
             replay = projector.Replay(
                 session,
-                insert=lambda rows: rollups.add_all(
-                    "dashboard_rollups", projector.rollup_rows(rows)
+                insert=lambda settled: rows.add_all(
+                    "dashboard_rollups", projector.rollup_rows(settled)
                 ),
                 merge=_out_of_order,
             )
@@ -444,13 +482,28 @@ def _project(url: str, version: int, places: list[tuple[str, str]], pipe: Connec
             session.commit()  # nothing more is read: on SQLite, the write lock is free
             apply, fold = replay.apply, replay.fold
             expect_inquiry, expect_declaration = replay.expect_inquiry, replay.expect_declaration
-            make = _Event._make
+            add, make, detail_of = sink.add, _Event._make, projector.detail_of
+            seq, prev = head
+            last_at: datetime | None = None
             end: tuple[Any, ...] | None = None
             while end is None:
-                for message in pickle.loads(pipe.recv_bytes()):  # noqa: S301 - our own writer
+                for message in pickle.loads(pipe.recv_bytes()):  # noqa: S301 - our own planner
                     tag = message[0]
                     if tag.__class__ is int:
-                        apply(make(message))
+                        seq, at, actor_id, actor, kind, declaration_id, inquiry_id = message[:7]
+                        before, after, data = message[7:]
+                        text = json.dumps(
+                            data, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+                        )
+                        link = _link(seq, at, actor_id, actor, kind, declaration_id, inquiry_id,
+                                     before, after, text, prev)  # fmt: skip
+                        add("events", (seq, at, actor_id, actor, kind, declaration_id, inquiry_id,
+                                       before, after, text, prev, link))  # fmt: skip
+                        prev, last_at = link, at
+                        apply(
+                            make((seq, at, kind, declaration_id, inquiry_id, after,
+                                  detail_of(kind, data)))
+                        )  # fmt: skip
                     elif tag == _INQUIRY:
                         expect_inquiry(*message[1:])
                     elif tag == _DECLARATION:
@@ -460,14 +513,18 @@ def _project(url: str, version: int, places: list[tuple[str, str]], pipe: Connec
                     else:
                         end = message
                 sink.commit()
-            _, seq, last_at, now = end
             replay.finish_rollups()
             sink.commit()
         with transaction(factory) as session:
+            chain_head = session.get(ChainHead, 1)
+            if chain_head is None:
+                session.add(ChainHead(id=1, seq=seq, hash=prev))
+            else:
+                chain_head.seq, chain_head.hash = seq, prev
             replay.session = session
             replay.finish_state()
-            projector.replayed(session, replay, seq, last_at, now)
-        pipe.send(("done", sink.counts["dashboard_rollups"]))
+            projector.replayed(session, replay, seq, last_at, end[1])
+        pipe.send(("done", dict(sink.counts)))
     except BaseException:
         pipe.send(("failed", traceback.format_exc()))
         raise
@@ -555,7 +612,8 @@ class _History:
         start: datetime,
         facts: IO[str] | None,
         places: set[tuple[str, str]],
-        projection: _Projection | None,
+        log: _Log,
+        seq: int,
     ) -> None:
         self.session, self.sink, self.rng, self.now, self.start = session, sink, rng, now, start
         self.version, self.document = rules.active(session=session)
@@ -572,7 +630,7 @@ class _History:
         self.deadlines: dict[tuple[str, int, bool, int], datetime] = {}
         self.heap: list[tuple[datetime, int, _Pending]] = []
         self.order = 0
-        self.seq, self.prev = self._head()
+        self.seq = seq
         self.ids = {
             "declarations": self._max(Declaration.id),
             "inquiries": self._max(Inquiry.id),
@@ -585,20 +643,14 @@ class _History:
         self.escalations = 0
         self.declarations = 0
         self.inquiries = 0
-        # The dashboard, folded from the events as they are written (no reading them back).
-        self.projection = projection
-        self.last_at: datetime | None = None
+        # The log, and the dashboard folded from it as it is written (no reading it back).
+        self.log = log
         self.unfolded_since: datetime | None = None
         self.goods: dict[int, tuple[tuple[str, int], list[tuple[str, int]]]] = {}
-        if projection is not None:
-            self.rates = projector.Rates(session).of(self.version)
+        self.rates = projector.Rates(session).of(self.version)
 
     def _max(self, column: Any) -> int:
         return int(self.session.scalar(select(func.max(column))) or 0)
-
-    def _head(self) -> tuple[int, str]:
-        head = self.session.get(ChainHead, 1)
-        return (head.seq, head.hash) if head is not None else (0, GENESIS_HASH)
 
     def next_id(self, table: str) -> int:
         self.ids[table] += 1
@@ -662,58 +714,26 @@ class _History:
             self.write_event(heapq.heappop(heap)[2])
 
     def write_event(self, ev: _Pending) -> None:
+        """Hand the event over to the log's process, which chains, writes and folds it."""
         self.seq += 1
-        at_iso = _iso(ev.at)
-        data = json.dumps(ev.data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        body = (
-            f'[{self.seq},"{at_iso}",{_NULL if ev.actor_id is None else ev.actor_id},'
-            f'"{ev.actor}","{ev.kind}",'
-            f"{_NULL if ev.declaration_id is None else ev.declaration_id},"
-            f"{_NULL if ev.inquiry_id is None else ev.inquiry_id},"
-            f"{_json_str(ev.before)},{_json_str(ev.after)},{data},"
-            f'"{self.prev}"]'
-        )
-        link = hashlib.sha256(body.encode()).hexdigest()
-        self.sink.add(
-            "events",
-            (
-                self.seq,
-                ev.at,
-                ev.actor_id,
-                ev.actor,
-                ev.kind,
-                ev.declaration_id,
-                ev.inquiry_id,
-                ev.before,
-                ev.after,
-                data,
-                self.prev,
-                link,
-            ),
-        )
-        self.prev = link
         if ev.kind.startswith("escalation."):
             self.escalations += 1
-        self.last_at = ev.at
-        projection = self.projection
-        if projection is not None:
-            projection.add(
-                (self.seq, ev.at, ev.kind, ev.declaration_id, ev.inquiry_id, ev.after,
-                 projector.detail_of(ev.kind, ev.data))
-            )  # fmt: skip
-            if self.unfolded_since is None:
-                self.unfolded_since = ev.at
+        self.log.add(
+            (self.seq, ev.at, ev.actor_id, ev.actor, ev.kind, ev.declaration_id, ev.inquiry_id,
+             ev.before, ev.after, ev.data)
+        )  # fmt: skip
+        if self.unfolded_since is None:
+            self.unfolded_since = ev.at
 
     def fold(self) -> None:
         """Let the dashboard take in what was written since the last fold."""
-        if self.projection is not None and self.unfolded_since is not None:
-            self.projection.add((_FOLD, self.unfolded_since))
+        if self.unfolded_since is not None:
+            self.log.add((_FOLD, self.unfolded_since))
             self.unfolded_since = None
 
     def _expect(self, template: _Template, declaration_id: int, plans: list[_Plan]) -> None:
         """Tell the dashboard the groups and values of a declaration and its inquiries."""
-        projection = self.projection
-        assert projection is not None
+        log = self.log
         found = self.goods.get(id(template))
         if found is None:
             goods = {n: (item[0], item[5], item[6]) for n, item in enumerate(template.items, 1)}
@@ -726,21 +746,19 @@ class _History:
             )
         (chapter, value), per_need = found
         where = (template.province, template.office)
-        projection.add(
+        log.add(
             (_DECLARATION, declaration_id, (projector.GOODS, projector.GOODS, *where, chapter),
              value, plans[0].received)
         )  # fmt: skip
         for plan, (chapter, value) in zip(plans, per_need, strict=True):
             need = plan.need
             key = (need.agency, need.inquiry_type, *where, chapter)
-            projection.add((_INQUIRY, plan.inquiry_id, declaration_id, key, value))
+            log.add((_INQUIRY, plan.inquiry_id, declaration_id, key, value))
 
-    def finish(self) -> tuple[int, str]:
-        """Write what is due by now; the events after now never happened. Returns the new
-        head of the chain."""
+    def finish(self) -> None:
+        """Write what is due by now; the events after now never happened."""
         self.release(self.now)
         self.heap.clear()
-        return self.seq, self.prev
 
     # -- one declaration -----------------------------------------------------------------
 
@@ -772,8 +790,7 @@ class _History:
                 (self.next_id("declaration_items"), declaration_id, line_no, hs, description,
                  origin, quantity, unit, value, currency),
             )  # fmt: skip
-        if self.projection is not None:
-            self._expect(template, declaration_id, plans)
+        self._expect(template, declaration_id, plans)
         self.push(
             at,
             "declaration.filed",
@@ -1363,12 +1380,11 @@ def generate(
     seed: int = 1405,
     now: datetime | None = None,
     facts: Path | None = None,
-    project: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> NationalSummary:
     """Write a national history of about ``inquiries`` inquiries over ``years`` years up to
-    ``now``, then (``project``) build the dashboard from its events. ``facts``: also write one
-    CSV row per inquiry (its figures as of now) for checking the dashboard elsewhere."""
+    ``now``, with its dashboard. ``facts``: also write one CSV row per inquiry (its figures
+    as of now) for checking the dashboard elsewhere."""
     if get_settings().env == "production":
         raise DemoRefused("national demo data is refused when PANJEREH_ENV=production")
     say = progress or (lambda _: None)
@@ -1381,28 +1397,27 @@ def generate(
         version, document = rules.active(session=session)
         agencies = sorted({t.agency for t in document.inquiry_types})
         traders, officers, heads = _users(session, rng, start, now, agencies)
-        if project:
-            projector.reset(session)
+        projector.reset(session)
+        found = session.get(ChainHead, 1)
+        head = (found.seq, found.hash) if found is not None else (0, GENESIS_HASH)
     templates = _templates(rng, document, version, TEMPLATES)
     per_declaration = sum(len(t.needs) for t in templates) / len(templates)
     declarations = max(1, round(inquiries / per_declaration))
     definitions = _drop_indexes(engine)
     tables = {
-        "events": _columns(Event),
         "declarations": _columns(Declaration),
         "declaration_items": _columns(DeclarationItem),
         "inquiries": _columns(Inquiry),
         "escalation_firings": _columns(EscalationFiring),
     }
-    _check_columns(tables)
+    _check_columns()
     sink = _Sink(engine, tables)
     facts_file = facts.open("w", newline="", encoding="utf-8") if facts else None
-    projection: _Projection | None = None
+    log: _Log | None = None
     written = False
     try:
         places = {(n.agency, t.province) for t in templates for n in t.needs}
-        if project:
-            projection = _Projection(engine, version, places)
+        log = _Log(engine, version, places, head)
         with factory() as session:
             history = _History(
                 session,
@@ -1412,7 +1427,8 @@ def generate(
                 start=start,
                 facts=facts_file,
                 places=places,
-                projection=projection,
+                log=log,
+                seq=head[0],
             )
             session.commit()
             holidays = next(iter(history.calendars.values())).holidays
@@ -1443,23 +1459,16 @@ def generate(
                         f"  {day}: {history.declarations:,} declarations, "
                         f"{history.inquiries:,} inquiries, {history.seq:,} events"
                     )
-            seq, link = history.finish()
+            history.finish()
             history.fold()
             sink.commit()
         counts = dict(sink.counts)
-        with transaction(factory) as session:
-            head = session.get(ChainHead, 1)
-            if head is None:
-                session.add(ChainHead(id=1, seq=seq, hash=link))
-            else:
-                head.seq, head.hash = seq, link
-        if projection is not None:
-            counts["dashboard_rollups"] = projection.finish(seq, history.last_at, now)
+        counts.update(log.finish(now))
         written = True
     finally:
         sink.close()
-        if projection is not None:
-            projection.close()
+        if log is not None:
+            log.close()
         if facts_file is not None:
             facts_file.close()
         if not written:  # what was written stays; the store keeps its indexes all the same
@@ -1470,8 +1479,7 @@ def generate(
     _create_indexes(engine, definitions)
     indexed = time.perf_counter() - t0
     t0 = time.perf_counter()
-    if project:
-        projector.tidy(engine)
+    projector.tidy(engine)
     projected = time.perf_counter() - t0
     return NationalSummary(
         declarations=counts["declarations"],
@@ -1506,13 +1514,13 @@ def _out_of_order(rows: Mapping[Any, Any]) -> None:
     )
 
 
-def _check_columns(tables: Mapping[str, Sequence[str]]) -> None:
+def _check_columns() -> None:
     """The generator writes rows positionally: refuse a schema it was not written for."""
     for table, expected in _EXPECTED.items():
-        if tuple(tables[table]) != expected:
+        if (found := _columns(_MODELS[table])) != expected:
             raise RuntimeError(
-                f"the national generator does not know the columns of {table} "
-                f"{tuple(tables[table])}; update panjereh.dashboard.national"
+                f"the national generator does not know the columns of {table} {found}; "
+                "update panjereh.dashboard.national"
             )
 
 

@@ -69,17 +69,17 @@ def test_a_small_national_history_is_chained_and_its_dashboard_adds_up(
         sweep.sweep(session, now=START + timedelta(minutes=1), limit=500)
 
 
-def test_a_projection_that_fails_stops_the_generator_with_its_reason(engine: Engine) -> None:
-    # The dashboard is folded in a process of its own: when it cannot write (here a column of
-    # its table is not where it should be), the generator stops and says why instead of
-    # writing a history with no dashboard.
-    # The store is the test's for its duration only: its schema is put back after.
+def test_a_log_process_that_fails_stops_the_generator_with_its_reason(engine: Engine) -> None:
+    # The events and the dashboard are written by a process of their own: when it cannot
+    # write (here a column of the dashboard's table is not where it should be), the generator
+    # stops and says why instead of writing a history with no dashboard. The store is the
+    # test's for its duration only: its schema is put back after.
     with engine.begin() as connection:
         connection.execute(
             text("ALTER TABLE dashboard_rollups RENAME COLUMN hist_clearance TO misplaced")
         )
     try:
-        with pytest.raises(RuntimeError, match="projection failed") as failed:
+        with pytest.raises(RuntimeError, match="national log's process failed") as failed:
             national.generate(engine, inquiries=600, years=0.15, seed=7, now=START)
     finally:
         with engine.begin() as connection:
