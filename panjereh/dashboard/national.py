@@ -10,8 +10,10 @@ event as it is chained, so the dashboard is built as the log is written, not rea
 
 It is fast because it plans each declaration whole (its inquiries' timelines and the fan-in)
 and writes rows in bulk (``COPY`` on PostgreSQL, ``executemany`` on SQLite) instead of going
-through the flows one transaction at a time; the rows and events are the ones the flows would
-write, and the chain is real (``panjereh audit verify`` passes). What it leaves out, and says
+through the flows one transaction at a time, and because the work is shared between two
+processes: this one plans and writes the declarations' rows, the log's own (``_Log``) chains
+and writes the events and folds the dashboard. The rows and events are the ones the flows
+would write, and the chain is real (``panjereh audit verify`` passes). What it leaves out, and says
 so in ``docs/dashboard.md``: notification jobs and in-app notices, users' own events, and
 agency systems' messages.
 
@@ -416,11 +418,11 @@ class _Log:
         return counts
 
     def close(self) -> None:
-        if self.sender.is_alive():
-            self.outbox.put(None)
-        if self.process.is_alive():
+        if self.process.is_alive():  # the planner failed: stop the log first, then the sender
             self.process.terminate()
             self.process.join()
+        if self.sender.is_alive():
+            self.outbox.put(None)
         self.sender.join()
         self.pipe.close()
 
@@ -538,6 +540,11 @@ def _write_log(
 # -- the history -------------------------------------------------------------------------
 
 
+def _hour(instant: datetime) -> int:
+    """The hour an instant falls in, counted from the epoch."""
+    return int(instant.timestamp()) // 3600
+
+
 def _iso(instant: datetime) -> str:
     return instant.isoformat()
 
@@ -548,22 +555,6 @@ _NULL = "null"
 def _json_str(value: str | None) -> str:
     # States and kinds are plain ASCII words: quoting them is their JSON.
     return _NULL if value is None else f'"{value}"'
-
-
-@dataclass(slots=True)
-class _Pending:
-    """An event waiting for its time."""
-
-    at: datetime
-    order: int
-    kind: str
-    actor_id: int | None
-    actor: str
-    declaration_id: int | None
-    inquiry_id: int | None
-    before: str | None
-    after: str | None
-    data: dict[str, Any]
 
 
 @dataclass(slots=True)
@@ -628,7 +619,12 @@ class _History:
             for agency, province in sorted(places)
         }
         self.deadlines: dict[tuple[str, int, bool, int], datetime] = {}
-        self.heap: list[tuple[datetime, int, _Pending]] = []
+        # Pending events: those of the hours up to ``self.hour`` in a heap, later ones in a
+        # list per hour (a heap of millions of events a year ahead was a fifth of the work:
+        # each push and pop walked it through memory).
+        self.heap: list[tuple[Any, ...]] = []
+        self.hour = _hour(start) - 1
+        self.later: dict[int, list[tuple[Any, ...]]] = {}
         self.order = 0
         self.seq = seq
         self.ids = {
@@ -685,45 +681,42 @@ class _History:
         after: str | None = None,
         data: dict[str, Any] | None = None,
     ) -> None:
+        """Plan an event for its time. It is kept as a tuple that compares in C: by time,
+        then by the order events were planned (the number is unique, so nothing after it is
+        compared)."""
         self.order += 1
-        # Tuples compare in C; the order number breaks ties in the order events were planned.
-        heapq.heappush(
-            self.heap,
-            (
-                at,
-                self.order,
-                _Pending(
-                    at,
-                    self.order,
-                    kind,
-                    actor[0],
-                    actor[1],
-                    declaration_id,
-                    inquiry_id,
-                    before,
-                    after,
-                    data or {},
-                ),
-            ),
-        )
+        event = (at, self.order, actor[0], actor[1], kind, declaration_id, inquiry_id, before,
+                 after, data or {})  # fmt: skip
+        hour = _hour(at)
+        if hour <= self.hour:
+            heapq.heappush(self.heap, event)
+        elif (later := self.later.get(hour)) is not None:
+            later.append(event)
+        else:
+            self.later[hour] = [event]
 
     def release(self, until: datetime) -> None:
         """Write every pending event due by ``until`` (and not after now), in time order."""
-        heap, limit = self.heap, min(until, self.now)
-        while heap and heap[0][0] <= limit:
-            self.write_event(heapq.heappop(heap)[2])
+        limit = min(until, self.now)
+        last = _hour(limit)
+        heap = self.heap
+        while True:
+            while heap and heap[0][0] <= limit:
+                self.write_event(heapq.heappop(heap))
+            if heap or self.hour >= last:
+                return
+            self.hour += 1  # this hour's events are all pending: they become the heap
+            heap = self.heap = self.later.pop(self.hour, [])
+            heapq.heapify(heap)
 
-    def write_event(self, ev: _Pending) -> None:
+    def write_event(self, event: tuple[Any, ...]) -> None:
         """Hand the event over to the log's process, which chains, writes and folds it."""
         self.seq += 1
-        if ev.kind.startswith("escalation."):
+        if event[4].startswith("escalation."):
             self.escalations += 1
-        self.log.add(
-            (self.seq, ev.at, ev.actor_id, ev.actor, ev.kind, ev.declaration_id, ev.inquiry_id,
-             ev.before, ev.after, ev.data)
-        )  # fmt: skip
+        self.log.add((self.seq, event[0], *event[2:]))
         if self.unfolded_since is None:
-            self.unfolded_since = ev.at
+            self.unfolded_since = event[0]
 
     def fold(self) -> None:
         """Let the dashboard take in what was written since the last fold."""
@@ -759,6 +752,7 @@ class _History:
         """Write what is due by now; the events after now never happened."""
         self.release(self.now)
         self.heap.clear()
+        self.later.clear()
 
     # -- one declaration -----------------------------------------------------------------
 
@@ -1121,51 +1115,21 @@ class _History:
             elif state == InquiryState.INFO_REQUESTED:
                 next_action = plan.trader_due
             info = plan.info
-            row = {
-                "id": plan.inquiry_id,
-                "declaration_id": declaration_id,
-                "inquiry_type": need.inquiry_type,
-                "agency_code": need.agency,
-                "province": template.province,
-                "state": state.value,
-                "rule_set_version": self.version,
-                "rule_codes": need.rule_codes,
-                "reason_en": need.reason_en,
-                "reason_fa": need.reason_fa,
-                "item_lines": need.item_lines,
-                "sla_business_days": need.sla_days,
-                "received_at": plan.received,
-                "due_at": plan.due_now,
-                "calendar_version": plan.calendar.version,
-                "decided_at": decided
-                if state
-                in (
-                    InquiryState.APPROVED,
-                    InquiryState.REJECTED,
-                    InquiryState.LAPSED,
-                    InquiryState.WITHDRAWN,
-                )
-                else None,
-                "decided_by": officer[0]
-                if state in (InquiryState.APPROVED, InquiryState.REJECTED)
-                else None,
-                "decision_reason": plan.reason,
-                "info_request": json.dumps(info, ensure_ascii=False) if info else None,
-                "budget_minutes": plan.budget,
-                "running_since": running_since,
-                "paused_at": paused_at,
-                "remaining_minutes": plan.remaining
-                if state == InquiryState.INFO_REQUESTED
-                else plan.budget,
-                "trader_due_at": plan.trader_due if state == InquiryState.INFO_REQUESTED else None,
-                "policy_version": plan.policy_version,
-                "escalation_level": level,
-                "next_action_at": next_action if open_ else None,
-                "assigned_to": None,
-                "acknowledged_at": None,
-                "version": 1,
-            }
-            self.sink.add("inquiries", tuple(row[c] for c in self.sink.tables["inquiries"]))
+            decided_at = decided if state in _DECIDED else None
+            decided_by = officer[0] if state in _ANSWERED else None
+            paused = state == InquiryState.INFO_REQUESTED
+            # In the order of _EXPECTED["inquiries"] (the table's columns).
+            self.sink.add(
+                "inquiries",
+                (plan.inquiry_id, declaration_id, need.inquiry_type, need.agency,
+                 template.province, state.value, self.version, need.rule_codes, need.reason_en,
+                 need.reason_fa, need.item_lines, need.sla_days, plan.received, plan.due_now,
+                 plan.calendar.version, decided_at, decided_by, plan.reason,
+                 json.dumps(info, ensure_ascii=False) if info else None, plan.budget,
+                 running_since, paused_at, plan.remaining if paused else plan.budget,
+                 plan.trader_due if paused else None, plan.policy_version, level,
+                 next_action if open_ else None, None, None, 1),
+            )  # fmt: skip
             for rung, at in plan.fired:
                 if at <= self.now:
                     self.sink.add(
@@ -1504,7 +1468,18 @@ _EXPECTED = {
                           "origin_country", "quantity", "unit", "value", "currency"),
     "escalation_firings": ("id", "inquiry_id", "cycle", "step", "due_at", "fired_at",
                            "fired_by"),
+    "inquiries": ("id", "declaration_id", "inquiry_type", "agency_code", "province", "state",
+                  "rule_set_version", "rule_codes", "reason_en", "reason_fa", "item_lines",
+                  "sla_business_days", "received_at", "due_at", "calendar_version",
+                  "decided_at", "decided_by", "decision_reason", "info_request",
+                  "budget_minutes", "running_since", "paused_at", "remaining_minutes",
+                  "trader_due_at", "policy_version", "escalation_level", "next_action_at",
+                  "assigned_to", "acknowledged_at", "version"),
 }  # fmt: skip
+_DECIDED = frozenset(
+    {InquiryState.APPROVED, InquiryState.REJECTED, InquiryState.LAPSED, InquiryState.WITHDRAWN}
+)
+_ANSWERED = frozenset({InquiryState.APPROVED, InquiryState.REJECTED})
 
 
 def _out_of_order(rows: Mapping[Any, Any]) -> None:

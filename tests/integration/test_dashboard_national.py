@@ -4,6 +4,8 @@ dashboard whose figures agree with the generator's own per-inquiry rows."""
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
@@ -20,6 +22,7 @@ from panjereh.escalation import sweep
 from panjereh.inquiries.models import Inquiry
 from tests.conftest import START
 from tests.dashboards import dump
+from tests.processes import ROOT, environment
 
 
 def test_a_small_national_history_is_chained_and_its_dashboard_adds_up(
@@ -90,3 +93,25 @@ def test_a_log_process_that_fails_stops_the_generator_with_its_reason(engine: En
     # The indexes the load dropped are back.
     for table, names in national._SECONDARY_INDEXES.items():
         assert set(names) <= {i["name"] for i in inspect(engine).get_indexes(table)}, table
+
+
+def test_the_command_line_writes_a_national_history(
+    database_url: str, session_factory: sessionmaker[Session]
+) -> None:
+    # The real command in a process of its own (its log process is started from it).
+    done = subprocess.run(
+        [sys.executable, "-m", "panjereh", "demo-data", "--scale", "national",
+         "--inquiries", "500"],
+        env=environment(database_url),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "National history" in done.stdout
+    with session_factory() as session:
+        report = chain.verify(session)
+        assert report.ok and report.checked > 1000
+        assert session.scalar(select(func.count()).select_from(Inquiry)) >= 400
