@@ -192,6 +192,12 @@ class _Table:
     cum: list[int]
     cutoffs: list[time]
     closes_utc: list[datetime]
+    lo: int = field(init=False)  # first opening and last close (UTC µs): an instant between
+    hi: int = field(init=False)  # them falls on a day the table covers
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lo", self.opens[0] if self.opens else 1)
+        object.__setattr__(self, "hi", self.closes[-1] if self.closes else 0)
 
     def covers(self, first: date, last: date) -> bool:
         return self.first <= first.toordinal() and last.toordinal() <= self.last
@@ -202,6 +208,24 @@ class _Table:
         if i < 0:
             return 0
         return self.cum[i] + min(us - self.opens[i], self.closes[i] - self.opens[i])
+
+
+def _added(t: _Table, us: int, budget: int) -> datetime | None:
+    """The instant ``budget`` business µs after ``us`` (snapped forward to an opening), or
+    None if the table ends before it."""
+    i = bisect_right(t.opens, us) - 1
+    if i >= 0 and us <= t.closes[i]:
+        here, base = us, t.cum[i] + us - t.opens[i]
+    elif i + 1 < len(t.opens):
+        here, base = t.opens[i + 1], t.cum[i + 1]
+    else:
+        return None
+    if budget == 0:
+        return _from_us(here)
+    k = bisect_left(t.cum, base + budget, 1)  # first row whose end reaches the target
+    if k == len(t.cum):
+        return None
+    return _from_us(t.opens[k - 1] + base + budget - t.cum[k - 1])
 
 
 def _to_us(instant: datetime) -> int:
@@ -451,32 +475,28 @@ class BusinessCalendar:
         """
         if minutes < 0:
             raise ValueError(f"minutes must be >= 0, got {minutes}")
+        us = _to_us(start) if start.tzinfo is UTC else None
+        budget = minutes * _US_PER_MINUTE
+        table = self._table
+        if us is not None and table.lo <= us <= table.hi:  # no local time needed
+            found = _added(table, us, budget)
+            if found is not None:
+                return found
         local = self._local(start, "start")
         us = _to_us(start)
-        budget = minutes * _US_PER_MINUTE
-
-        def find(t: _Table) -> datetime | None:
-            i = bisect_right(t.opens, us) - 1
-            if i >= 0 and us <= t.closes[i]:
-                here, base = us, t.cum[i] + us - t.opens[i]
-            elif i + 1 < len(t.opens):
-                here, base = t.opens[i + 1], t.cum[i + 1]
-            else:
-                return None
-            if budget == 0:
-                return _from_us(here)
-            k = bisect_left(t.cum, base + budget, 1)  # first row whose end reaches the target
-            if k == len(t.cum):
-                return None
-            return _from_us(t.opens[k - 1] + base + budget - t.cum[k - 1])
-
-        return self._solve(local.date(), minutes // 240 + 1, find)
+        return self._solve(local.date(), minutes // 240 + 1, lambda t: _added(t, us, budget))
 
     def business_minutes_between(self, a: datetime, b: datetime) -> int:
         """Whole business minutes in ``[a, b)`` (0 if b <= a), rounded down.
 
         Inverse of ``add_business_minutes``: ``between(s, add(s, m)) == m``.
         """
+        if a.tzinfo is UTC and b.tzinfo is UTC:  # no local time needed inside the table
+            table, ua, ub = self._table, _to_us(a), _to_us(b)
+            if table.lo <= ua and ub <= table.hi:
+                if ub <= ua:
+                    return 0
+                return (table.position(ub) - table.position(ua)) // _US_PER_MINUTE
         first = self._local(a, "a").date()
         last = self._local(b, "b").date()
         if b <= a:
