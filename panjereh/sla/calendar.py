@@ -10,9 +10,10 @@ exact to the microsecond; ``business_minutes_between`` floors to whole minutes.
 
 Speed. Each calendar lazily builds, once, a sorted table of its business days over
 ``years`` (opening and closing instants in UTC and cumulative business time), so a
-deadline or a minute sum is a couple of ``bisect`` calls. Queries that leave that
-range build a temporary table over the dates they touch (a day-by-day walk): same
-code, same answers, only slower. See ``docs/business-time.md`` for the rules.
+deadline or a minute sum is a couple of ``bisect`` calls; an instant in UTC that falls
+inside the table is not even converted to Tehran time. Queries that leave that range
+build a temporary table over the dates they touch (a day-by-day walk): same code, same
+answers, only slower. See ``docs/business-time.md`` for the rules.
 """
 
 from __future__ import annotations
