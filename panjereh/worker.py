@@ -184,7 +184,7 @@ class Worker:
                 + throttle.forget(session, now=now, limit=self.batch)
                 + security.forget(session, before=refusals, limit=self.batch)
             )
-        self._forget_at = now if forgotten else now + FORGET_EVERY
+        self._forget_at = None if forgotten else now + FORGET_EVERY
         return forgotten
 
     def run_once(self) -> int:

@@ -214,6 +214,17 @@ def declaration(*items: dict[str, Any], **overrides: Any) -> dict[str, Any]:
     return body
 
 
+def filed_through_api(
+    client: TestClient, headers: dict[str, str], *items: dict[str, Any]
+) -> dict[str, Any]:
+    """A declaration of ``items`` (default: one line) filed through the API by the trader of
+    ``headers``, as its answer."""
+    response = client.post("/api/v1/declarations", json=declaration(*items), headers=headers)
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
 def filed_meanwhile(
     client: TestClient,
     headers: dict[str, str],

@@ -22,6 +22,8 @@ from panjereh.db import WouldWait, begin_at_once, without_waiting
 from panjereh.errors import Unauthorized
 from panjereh.exchange import credentials
 
+_T = TypeVar("_T")
+
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
@@ -108,9 +110,6 @@ async def on_store(request: Request, session: Session, work: Callable[[], _T]) -
         # the lock taken: nothing was committed, so the work runs again where it may wait.
         session.rollback()
         return await run_in_threadpool(work)
-
-
-_T = TypeVar("_T")
 
 
 def _turn(app: Any) -> asyncio.Lock | None:

@@ -39,7 +39,7 @@ async def sign_in(
     """The user if the credentials are right (see :func:`service.sign_in_outcome`); the
     caller commits. A locked username raises :class:`TooManyRequests` before any check."""
     attempt = await run_in_threadpool(
-        _reading(session, partial(service.sign_in_attempt, username=username, now=now))
+        _read, session, partial(service.sign_in_attempt, username=username, now=now)
     )
     async with turn_given_back(request):
         # The hash is checked even for an unknown user, so the answer takes as long.
@@ -65,17 +65,18 @@ async def change_password(
     new: str,
     now: datetime,
     settings: Settings,
-) -> None:
+) -> User:
     """Change ``principal``'s own password (see :func:`service.password_change_outcome`);
-    the caller commits, also when it raises :class:`service.WrongPassword`."""
+    the user, changed. The caller commits, also when it raises
+    :class:`service.WrongPassword`."""
     attempt = await run_in_threadpool(
-        _reading(session, partial(service.password_change_attempt, principal=principal, now=now))
+        _read, session, partial(service.password_change_attempt, principal=principal, now=now)
     )
     async with turn_given_back(request):
         new_hash = await run_in_threadpool(
             partial(service.new_password_hash, attempt, current=current, new=new)
         )
-    await run_in_threadpool(
+    return await run_in_threadpool(
         partial(
             service.password_change_outcome,
             session=session,
@@ -88,16 +89,10 @@ async def change_password(
     )
 
 
-def _reading(
-    session: Session, read: Callable[..., service.SignInAttempt]
-) -> Callable[[], service.SignInAttempt]:
+def _read(session: Session, read: Callable[..., service.SignInAttempt]) -> service.SignInAttempt:
     """``read(session=session)``, then the end of its transaction (it only read), before the
     slow part."""
-
-    def run() -> service.SignInAttempt:
-        try:
-            return read(session=session)
-        finally:
-            session.rollback()
-
-    return run
+    try:
+        return read(session=session)
+    finally:
+        session.rollback()

@@ -171,13 +171,13 @@ def password_change_outcome(
     new_hash: str | None,
     at: datetime,
     settings: Settings,
-) -> None:
-    """The last step: store the new hash, or count a wrong current password (``new_hash``
-    None) as a failed sign-in (so it is no way around the throttle) and raise
-    :class:`WrongPassword`. A password changed meanwhile (another session, an operator) is a
-    :class:`Conflict`. Web sessions signed in with the old password end at their next
-    request (see ``panjereh.web.core.page``); access tokens run out. The caller commits in
-    every case (a failure must stay counted)."""
+) -> User:
+    """The last step: store the new hash and return the user, or count a wrong current
+    password (``new_hash`` None) as a failed sign-in (so it is no way around the throttle)
+    and raise :class:`WrongPassword`. A password changed meanwhile (another session, an
+    operator) is a :class:`Conflict`. Web sessions signed in with the old password end at
+    their next request (see ``panjereh.web.core.page``); access tokens run out. The caller
+    commits in every case (a failure must stay counted)."""
     user = session.get(User, principal.id, with_for_update=True)
     if user is None or new_hash is None:
         throttle.failed(session, principal.username, now=at, settings=settings)
@@ -185,6 +185,7 @@ def password_change_outcome(
     if user.password_hash != attempt.password_hash:
         raise Conflict("the password was changed meanwhile; sign in again and retry")
     _set_password(session, user, new_hash, kind="user.password_changed", actor=principal, at=at)
+    return user
 
 
 def reset_password(

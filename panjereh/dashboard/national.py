@@ -440,7 +440,9 @@ def _link(
     data: str,
     prev: str,
 ) -> str:
-    """An event's hash, as ``panjereh.audit.chain`` computes it (its canonical JSON array)."""
+    """An event's hash: the bytes ``panjereh.audit.chain.digest`` hashes (its canonical JSON
+    array), built as one string (``json.dumps`` of the whole list costs more); the national
+    test verifies the chain with ``chain.verify``."""
     body = (
         f'[{seq},"{_iso(at)}",{_NULL if actor_id is None else actor_id},"{actor}","{kind}",'
         f"{_NULL if declaration_id is None else declaration_id},"

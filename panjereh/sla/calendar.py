@@ -476,12 +476,10 @@ class BusinessCalendar:
         """
         if minutes < 0:
             raise ValueError(f"minutes must be >= 0, got {minutes}")
-        us = _to_us(start) if start.tzinfo is UTC else None
         budget = minutes * _US_PER_MINUTE
-        table = self._table
-        if us is not None and table.lo <= us <= table.hi:  # no local time needed
-            found = _added(table, us, budget)
-            if found is not None:
+        if start.tzinfo is UTC:  # no local time needed inside the table
+            table, us = self._table, _to_us(start)
+            if table.lo <= us <= table.hi and (found := _added(table, us, budget)) is not None:
                 return found
         local = self._local(start, "start")
         us = _to_us(start)

@@ -35,7 +35,7 @@ from panjereh.notifications.channels import channels
 from panjereh.notifications.models import Notification
 from panjereh.worker import Worker
 from tests.agency_server import AgencyServer
-from tests.conftest import declaration, item
+from tests.conftest import declaration, filed_through_api, item
 
 MEAT = item("020130", value="900")  # needs the veterinary organisation (IVO) only
 MEDICINE = item("300490", value="900")  # needs the food and drug administration (IFDA) only
@@ -135,13 +135,6 @@ def connect(
     return Machine(client, clock, key.json()["key"], secret)
 
 
-def file(client: TestClient, trader: dict[str, str], *items: dict[str, Any]) -> dict[str, Any]:
-    response = client.post("/api/v1/declarations", json=declaration(*items), headers=trader)
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
 def test_push_agency_receives_signed_inquiries_and_answers_as_a_machine(
     client: TestClient,
     clock: ManualClock,
@@ -151,7 +144,7 @@ def test_push_agency_receives_signed_inquiries_and_answers_as_a_machine(
     session_factory: sessionmaker[Session],
 ) -> None:
     ivo = connect(client, clock, people["admin"], "IVO", "push", agency.url)
-    filed = file(client, people["trader"], MEAT)
+    filed = filed_through_api(client, people["trader"], MEAT)
     inquiry_id = filed["inquiries"][0]["id"]
     assert not agency.received  # nothing leaves before the worker runs
 
@@ -203,9 +196,10 @@ def test_pull_agency_reads_its_inbox_acknowledges_and_answers(
     session_factory: sessionmaker[Session],
 ) -> None:
     ifda = connect(client, clock, people["admin"], "IFDA", "pull")
-    first = file(client, people["trader"], MEDICINE)
-    second = file(client, people["trader"], MEDICINE)
-    file(client, people["trader"], MEAT)  # IVO is not connected: nothing is queued for it
+    first = filed_through_api(client, people["trader"], MEDICINE)
+    second = filed_through_api(client, people["trader"], MEDICINE)
+    # IVO is not connected: nothing is queued for it.
+    filed_through_api(client, people["trader"], MEAT)
 
     page = client.get("/api/v1/agency/inbox", params={"limit": 1}, headers=ifda.auth).json()
     [one] = page["messages"]
@@ -262,8 +256,8 @@ def test_bad_machine_requests_are_refused_change_nothing_and_are_logged(
 ) -> None:
     ivo = connect(client, clock, people["admin"], "IVO", "pull")
     ifda = connect(client, clock, people["admin"], "IFDA", "pull")
-    ivo_inquiry = file(client, people["trader"], MEAT)["inquiries"][0]["id"]
-    ifda_inquiry = file(client, people["trader"], MEDICINE)["inquiries"][0]["id"]
+    ivo_inquiry = filed_through_api(client, people["trader"], MEAT)["inquiries"][0]["id"]
+    ifda_inquiry = filed_through_api(client, people["trader"], MEDICINE)["inquiries"][0]["id"]
     approve = {"outcome": "approve"}
     now = int(clock.now().timestamp())
 
@@ -341,7 +335,7 @@ def test_an_undeliverable_inquiry_is_escalated_never_dropped(
 ) -> None:
     connect(client, clock, people["admin"], "IVO", "push", agency.url)
     agency.statuses = [500] * 100
-    inquiry_id = file(client, people["trader"], MEAT)["inquiries"][0]["id"]
+    inquiry_id = filed_through_api(client, people["trader"], MEAT)["inquiries"][0]["id"]
     for _ in range(30):  # every retry, each after its backoff
         worker.deliver_once()
         clock.advance(timedelta(hours=1))
@@ -399,7 +393,7 @@ def test_receipt_is_the_first_delivery_attempt(
     connect(client, clock, people["admin"], "IVO", "push", agency.url)
     # Saturday 13:00 in Tehran (09:30 UTC), before the 13:30 cut-off.
     clock.set(clock.now().replace(hour=9, minute=30))
-    filed = file(client, login("trader"), MEAT)
+    filed = filed_through_api(client, login("trader"), MEAT)
     inquiry_id = filed["inquiries"][0]["id"]
     due_at_filing = datetime.fromisoformat(filed["inquiries"][0]["due_at"])
     with session_factory() as s:
@@ -440,7 +434,7 @@ def test_an_agency_that_pulled_for_a_while_is_pushed_what_it_missed(
     session_factory: sessionmaker[Session],
 ) -> None:
     connect(client, clock, people["admin"], "IVO", "push", agency.url)
-    file(client, people["trader"], MEAT)
+    filed_through_api(client, people["trader"], MEAT)
     pull = client.put(
         "/api/v1/agency-connections/IVO", json={"mode": "pull"}, headers=people["admin"]
     )
@@ -536,7 +530,9 @@ def test_a_rotated_secret_overlaps_the_old_one_for_a_while(
     until = datetime.fromisoformat(rotated.json()["old_valid_until"])
     assert new != old and until == clock.now() + overlap
 
-    first, second = (file(client, people["trader"], MEAT)["inquiries"][0]["id"] for _ in "ab")
+    first, second = (
+        filed_through_api(client, people["trader"], MEAT)["inquiries"][0]["id"] for _ in "ab"
+    )
     assert worker.deliver_once() == 2
     for got in agency.received:  # either secret verifies a push
         for secret in (old, new):
@@ -547,7 +543,7 @@ def test_a_rotated_secret_overlaps_the_old_one_for_a_while(
     clock.advance(overlap)
     assert ivo.decide(second, approve, "old-secret-2", secret=old).status_code == 401
     assert ivo.decide(second, approve, "new-secret-2", secret=new).status_code == 200
-    file(client, login("trader"), MEAT)  # the day-old token has expired
+    filed_through_api(client, login("trader"), MEAT)  # the day-old token has expired
     assert worker.deliver_once() == 1
     late = agency.received[-1]
     check(new, late.signature, late.raw, now=time.time(), message_id=late.message_id)

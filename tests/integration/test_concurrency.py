@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, func, select
@@ -23,7 +22,7 @@ from panjereh.declarations.schemas import DeclarationIn
 from panjereh.errors import Conflict
 from panjereh.inquiries import flows as inquiry_flows
 from panjereh.inquiries.schemas import DecisionIn
-from tests.conftest import declaration, item
+from tests.conftest import declaration, filed_through_api, item
 
 
 def test_racing_decisions_record_one(
@@ -172,16 +171,8 @@ def test_many_requests_at_once_through_the_api(
         assert verify(s).ok
 
 
-def _beef_filed(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:
-    """A declaration of beef, filed: it needs one inquiry, from IVO."""
-    response = client.post(
-        "/api/v1/declarations",
-        json=declaration(item("020130", description="Beef", value="400")),
-        headers=headers,
-    )
-    assert response.status_code == 201, response.text
-    filed: dict[str, Any] = response.json()
-    return filed
+BEEF = item("020130", description="Beef", value="400")
+"""Goods that need one inquiry, from IVO."""
 
 
 def test_a_decision_waiting_for_the_store_does_not_stop_the_server(
@@ -195,7 +186,7 @@ def test_a_decision_waiting_for_the_store_does_not_stop_the_server(
     answered once the lock is let go. (On SQLite a request's work runs in the event loop
     only when the lock is free at that instant.)"""
     trader, officer = make_user("t", Role.TRADER), make_user("o", Role.OFFICER, "IVO")
-    filed = _beef_filed(client, login(trader))
+    filed = filed_through_api(client, login(trader), BEEF)
     inquiry = next(i for i in filed["inquiries"] if i["agency_code"] == "IVO")
     officer_headers = login(officer)
     other_process = engine.connect()
@@ -242,7 +233,7 @@ def test_a_refusal_whose_lookup_finds_the_store_taken_is_answered(
     work (nothing committed) runs again in a thread, where it may wait, and the refusal is
     still answered: the event loop never waits on the lock."""
     trader, officer = make_user("t", Role.TRADER), make_user("o", Role.OFFICER, "IVO")
-    filed = _beef_filed(client, login(trader))
+    filed = filed_through_api(client, login(trader), BEEF)
     path = f"/api/v1/inquiries/{filed['inquiries'][0]['id']}/decision"
     headers = login(officer)
     assert client.post(path, json={"outcome": "approve"}, headers=headers).status_code == 200

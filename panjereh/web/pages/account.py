@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from panjereh.auth import checking
@@ -136,20 +134,18 @@ async def change_password(page: PageDep) -> Response:
             )
     if errors or changed is None:
         return page.render("account/password.html", status_code=400, errors=errors)
-    page.web.sign_in(*changed)  # this session goes on
+    page.web.sign_in(changed.id, auth.credentials_stamp(changed))  # this session goes on
     return page.redirect(
         HOME_BY_ROLE[principal.role] if principal.role else "/",
         flash=page._("Your password was changed. Your other sessions have ended."),
     )
 
 
-async def _change_password(
-    page: Page, principal: Principal, *, current: str, new: str
-) -> tuple[int, str]:
+async def _change_password(page: Page, principal: Principal, *, current: str, new: str) -> User:
     """Change the password and commit (a wrong current one is committed too: the failure
-    stays counted); the user's id and the new password's stamp, for this session."""
+    stays counted); the user, changed."""
     try:
-        await checking.change_password(
+        user = await checking.change_password(
             page.request,
             session=page.db,
             principal=principal,
@@ -161,13 +157,8 @@ async def _change_password(
     except auth.WrongPassword:
         await run_in_threadpool(page.db.commit)
         raise
-    return await run_in_threadpool(partial(_committed_stamp, page.db, principal))
-
-
-def _committed_stamp(session: Session, principal: Principal) -> tuple[int, str]:
-    session.commit()
-    user = session.get_one(User, principal.id)
-    return user.id, auth.credentials_stamp(user)
+    await run_in_threadpool(page.db.commit)
+    return user
 
 
 @router.post("/sign-out")
