@@ -147,17 +147,17 @@ class _Cursor:
 _CONNECTION = "panjereh.statements.connection"
 
 
-def _connection(session: Session) -> Connection:
-    """The session's connection, asked of the session once per transaction (it costs more
-    than the statements that use it)."""
+def _connection(session: Session) -> tuple[Connection, Any]:
+    """The session's connection and the driver's connection under it, asked of the session
+    once per transaction (it costs more than the statements that use them)."""
     transaction = session.get_transaction()
     seen = session.info.get(_CONNECTION)
     if seen is not None and transaction is not None and seen[0] is transaction:
-        connection: Connection = seen[1]
-        return connection
+        return seen[1], seen[2]
     connection = session.connection()
-    session.info[_CONNECTION] = (session.get_transaction(), connection)
-    return connection
+    driver = connection.connection.dbapi_connection
+    session.info[_CONNECTION] = (session.get_transaction(), connection, driver)
+    return connection, driver
 
 
 class Prepared:
@@ -169,12 +169,12 @@ class Prepared:
         self._by_dialect: dict[str, _Compiled] = {}
 
     def _open(self, session: Session) -> tuple[_Compiled, Any, Dialect]:
-        connection = _connection(session)
+        connection, driver = _connection(session)
         dialect = connection.dialect
         compiled = self._by_dialect.get(dialect.name)
         if compiled is None:
             compiled = self._by_dialect[dialect.name] = _compile(self.statement, dialect)
-        return compiled, _Cursor(connection.connection.cursor(), compiled.sql, dialect), dialect
+        return compiled, _Cursor(driver.cursor(), compiled.sql, dialect), dialect
 
     def run(self, session: Session, values: Mapping[str, Any] | None = None) -> int:
         """Run the statement; the number of rows it changed."""

@@ -149,7 +149,7 @@ def append_pending(session: Session) -> list[dict[str, Any]]:
     if not pending:
         return []
     session.flush()  # rows the ORM holds must exist before events that point at them
-    database = id(session.get_bind())
+    database = id(session.get_bind().engine)  # a kept connection's too (db._Held)
     guess = _last_head.get(database)
     rows: list[dict[str, Any]] = []
     if guess is not None:

@@ -227,19 +227,22 @@ def decide(
         at=at,
     )
     chain.append_pending(session)
-    # Built from the values just written (already valid), without validating them again.
-    return InquiryDecided.model_construct(
-        id=inquiry_id,
-        declaration_id=row.declaration_id,
-        agency_code=row.agency_code,
-        inquiry_type=row.inquiry_type,
-        state=after.value,
-        declaration_status=status.value,
-        decided_at=decided_at,
-        decision_reason=decision.reason if decided_at else None,
-        due_at=row.due_at,
-        info_request=info_request,
-        version=version + 1,
+    # Built from the values just written (validating them in pydantic-core costs less than
+    # model_construct's Python).
+    return InquiryDecided.model_validate(
+        {
+            "id": inquiry_id,
+            "declaration_id": row.declaration_id,
+            "agency_code": row.agency_code,
+            "inquiry_type": row.inquiry_type,
+            "state": after.value,
+            "declaration_status": status.value,
+            "decided_at": decided_at,
+            "decision_reason": decision.reason if decided_at else None,
+            "due_at": row.due_at,
+            "info_request": info_request,
+            "version": version + 1,
+        }
     )
 
 

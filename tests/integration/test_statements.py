@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import (
     Column,
     Engine,
@@ -22,6 +24,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -281,3 +284,28 @@ def test_begin_at_once_begins_only_when_the_write_lock_is_free(tmp_path: Path) -
         assert sorted(n for (n,) in session.execute(select(SAMPLES.c.note))) == ["free", "later"]
     engine.dispose()
     other_process.dispose()
+
+
+@given(
+    st.lists(
+        st.datetimes(
+            min_value=datetime(1, 1, 2),
+            max_value=datetime(9999, 12, 30),
+            timezones=st.sampled_from([UTC, timezone(timedelta(hours=3, minutes=30))]),
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_sqlite_timestamps_are_the_text_sqlalchemy_writes(instants: list[datetime]) -> None:
+    """UTCDateTime writes SQLite's text in one step, keeping the last one it made: the same
+    text as SQLAlchemy's DATETIME of the instant in UTC, whatever came before it."""
+    dialect = sqlite.dialect()
+    ours = UTCDateTime().bind_processor(dialect)
+    theirs = sqlite.DATETIME().bind_processor(dialect)
+    assert ours is not None and theirs is not None
+    for instant in [*instants, *instants]:  # and each again, as the one kept
+        assert ours(instant) == theirs(instant.astimezone(UTC))
+    assert ours(None) is None
+    with pytest.raises(ValueError, match="naive"):
+        ours(datetime(2026, 11, 29, 8, 30))

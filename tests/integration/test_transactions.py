@@ -1,0 +1,142 @@
+"""``db.transaction``: one unit of work, committed or rolled back whole; on SQLite each
+thread keeps its session and connection between its transactions (``db._Held``), and what
+one transaction did or loaded never reaches the next."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from panjereh.agencies.models import Agency
+from panjereh.audit import chain
+from panjereh.auth.principal import SYSTEM
+from panjereh.db import make_engine, make_session_factory, transaction
+from panjereh.statements import _connection
+from tests.conftest import START
+
+
+def _driver(session: Session) -> Any:
+    """The driver's connection the session's transaction runs on."""
+    return _connection(session)[1]
+
+
+def _in_thread(work: Callable[[], Any]) -> Any:
+    done: list[Any] = []
+    thread = threading.Thread(target=lambda: done.append(work()))
+    thread.start()
+    thread.join()
+    return done[0]
+
+
+def _is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def test_a_thread_keeps_its_connection_on_sqlite_only(
+    engine: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    def two() -> list[tuple[Any, Any]]:
+        seen = []
+        for _ in range(2):
+            with transaction(session_factory) as session:
+                seen.append((session.bind, _driver(session)))
+        return seen
+
+    here, there = two(), _in_thread(two)
+    if _is_sqlite(engine):
+        assert here[0][1] is here[1][1] and there[0][1] is there[1][1]
+        assert here[0][1] is not there[0][1]  # each thread its own
+    else:  # sessions of their own, connections from the pool
+        assert all(bind is engine for bind, _ in here + there)
+
+
+def test_nothing_of_one_transaction_reaches_the_next(
+    session_factory: sessionmaker[Session],
+) -> None:
+    with transaction(session_factory) as session:
+        agency = session.scalars(select(Agency).where(Agency.code == "IVO")).one()
+        chain.record(session, kind="test.noted", at=START, actor=SYSTEM)
+        chain.append_pending(session)
+    with transaction(session_factory) as session:
+        assert agency not in session  # loaded objects were let go (detached)
+        assert not session.info  # nor anything a transaction kept for itself
+        again = session.scalars(select(Agency).where(Agency.code == "IVO")).one()
+        assert again is not agency
+    assert agency.code == "IVO"  # still readable, as after any session
+
+
+def test_a_failed_transaction_leaves_nothing_and_the_next_one_works(
+    session_factory: sessionmaker[Session],
+) -> None:
+    def count() -> int:
+        with transaction(session_factory) as session:
+            return session.scalar(select(func.count()).select_from(Agency)) or 0
+
+    before = count()
+    with (
+        pytest.raises(RuntimeError, match="changed my mind"),
+        transaction(session_factory) as session,
+    ):
+        session.add(Agency(code="ZZZ", name_en="Nobody", name_fa="هیچ‌کس", weekend="FRI"))
+        session.flush()
+        raise RuntimeError("changed my mind")
+    assert count() == before
+
+
+def test_a_transaction_inside_another_has_a_session_of_its_own(
+    session_factory: sessionmaker[Session],
+) -> None:
+    with transaction(session_factory) as outer:
+        with transaction(session_factory) as inner:
+            assert inner is not outer
+        assert outer.scalar(select(func.count()).select_from(Agency))
+
+
+def test_sqlite_keeps_a_bounded_number_and_dispose_closes_them(tmp_path: Any) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'kept.db'}")
+    factory = make_session_factory(engine)
+    together = threading.Barrier(12)
+
+    def bound() -> Any:
+        # What the session is bound to: a kept connection, or the engine (a session of its
+        # own). Nothing is begun: on SQLite one transaction at a time holds the write lock.
+        with transaction(factory) as session:
+            together.wait(timeout=10)  # all twelve threads hold a session at once
+            return session.bind
+
+    binds: list[Any] = []
+    threads = [threading.Thread(target=lambda: binds.append(bound())) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(b is engine for b in binds) == 12 - 8
+    assert len({id(b) for b in binds if b is not engine}) == 8
+    with transaction(factory) as session:
+        kept = _driver(session)
+    engine.dispose()
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        kept.execute("SELECT 1")
+    with transaction(factory) as session:  # after dispose, a new one is kept
+        assert session.scalar(select(1)) == 1
+        assert _driver(session) is not kept
+    engine.dispose()
+
+
+def test_factories_of_one_engine_share_what_is_kept(tmp_path: Any) -> None:
+    """The command line makes a session factory per command: it must not keep a connection
+    for each."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'shared.db'}")
+    drivers = set()
+    for _ in range(20):
+        with transaction(make_session_factory(engine)) as session:
+            drivers.add(id(_driver(session)))
+    assert len(drivers) == 1
+    assert engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+    engine.dispose()
