@@ -271,54 +271,77 @@ class _Held:
     benchmark) keeps one of each, as Django keeps a connection per thread. Only SQLite:
     every transaction there holds the one write lock, so one thread never has two at once
     on a connection, and a kept connection holds nothing on a server. At most ``LIMIT``
-    threads keep one; the others, a transaction opened inside another, and a forked process
-    get a session of their own as before. ``Engine.dispose`` closes what is kept; a session
-    made by one factory of the engine may serve another (they are made alike).
+    threads keep one; the others and a transaction opened inside another get a session of
+    their own as before, and a forked child keeps nothing of its parent's. ``Engine.dispose``
+    closes what no transaction uses. A session made by one factory of the engine may serve
+    another (they are made alike).
     """
 
     LIMIT = 8
 
     def __init__(self) -> None:
-        self.pid = os.getpid()
-        self.lock = threading.Lock()
-        self.kept: dict[int, tuple[Connection, Session]] = {}
-        self.busy: set[int] = set()
+        self.lock = threading.Lock()  # for making and closing; taking and giving back
+        self.idle: dict[int, tuple[Connection, Session]] = {}  # are single dict operations
+        self.used: dict[int, tuple[Connection, Session]] = {}
+        _all_held.add(self)
 
     def take(self, factory: sessionmaker[Session]) -> Session | None:
         """This thread's kept session, now its own until :meth:`give_back`; None if it has
         it already, or if it cannot keep one."""
         thread = threading.get_ident()
-        with self.lock:
-            if thread in self.busy or self.pid != os.getpid():
+        pair = self.idle.pop(thread, None)
+        if pair is not None and pair[0].invalidated:  # its connection was lost
+            self._close(pair)
+            pair = None
+        if pair is None:
+            if thread in self.used:
                 return None
-            pair = self.kept.get(thread)
-            if pair is not None and pair[0].invalidated:  # its connection was lost
-                self._close(thread)
-                pair = None
-            if pair is None:
-                if len(self.kept) >= self.LIMIT:
+            with self.lock:
+                if len(self.idle) + len(self.used) >= self.LIMIT:
                     return None
                 connection = factory.kw["bind"].connect()
-                pair = self.kept[thread] = (connection, factory(bind=connection))
-            self.busy.add(thread)
+                pair = self.used[thread] = (connection, factory(bind=connection))
             return pair[1]
+        self.used[thread] = pair
+        return pair[1]
 
     def give_back(self, session: Session) -> None:
         session.info.clear()
-        with self.lock:
-            self.busy.discard(threading.get_ident())
+        thread = threading.get_ident()
+        self.idle[thread] = self.used.pop(thread)
 
     def release(self, _engine: Engine) -> None:
         """Close the kept connections that no transaction uses (``engine_disposed``)."""
         with self.lock:
-            for thread in [t for t in self.kept if t not in self.busy]:
-                self._close(thread)
+            for thread in list(self.idle):
+                pair = self.idle.pop(thread, None)
+                if pair is not None:
+                    self._close(pair)
 
-    def _close(self, thread: int) -> None:
-        connection, session = self.kept.pop(thread)
+    @staticmethod
+    def _close(pair: tuple[Connection, Session]) -> None:
+        connection, session = pair
         session.close()
         connection.invalidate()  # the driver's connection is closed now, not pooled
         connection.close()
+
+    def forget(self) -> None:
+        """In a forked child: what the parent keeps is the parent's to use and close."""
+        _orphans.append((self.idle, self.used))
+        self.lock = threading.Lock()
+        self.idle, self.used = {}, {}
+
+
+_all_held: weakref.WeakSet[_Held] = weakref.WeakSet()
+_orphans: list[Any] = []
+
+
+def _forget_kept() -> None:
+    for held in list(_all_held):
+        held.forget()
+
+
+os.register_at_fork(after_in_child=_forget_kept)
 
 
 _held_on: weakref.WeakKeyDictionary[Engine, _Held] = weakref.WeakKeyDictionary()

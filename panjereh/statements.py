@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Column, Connection, Table, bindparam, insert
+from sqlalchemy import Column, Table, bindparam, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session
@@ -116,48 +116,48 @@ def _compile(statement: ClauseElement, dialect: Dialect) -> _Compiled:
 
 
 class _Cursor:
-    """The driver's cursor, whose errors are raised as SQLAlchemy's (``IntegrityError``,
-    ``OperationalError`` …), as ``execute`` raises them, so callers catch one kind."""
+    """The driver's cursor for one transaction's prepared statements, whose errors are raised
+    as SQLAlchemy's (``IntegrityError``, ``OperationalError`` …), as ``execute`` raises them,
+    so callers catch one kind."""
 
-    __slots__ = ("_cursor", "_dialect", "_sql")
+    __slots__ = ("cursor", "dialect")
 
-    def __init__(self, cursor: Any, sql: str, dialect: Dialect) -> None:
-        self._cursor, self._sql, self._dialect = cursor, sql, dialect
+    def __init__(self, cursor: Any, dialect: Dialect) -> None:
+        self.cursor, self.dialect = cursor, dialect
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._cursor, name)
+    def _translated(self, sql: str, error: Exception) -> StatementError:
+        base = self.dialect.loaded_dbapi.Error
+        return DBAPIError.instance(sql, None, error, base, dialect=self.dialect)
 
-    def _translated(self, error: Exception) -> StatementError:
-        base = self._dialect.loaded_dbapi.Error
-        return DBAPIError.instance(self._sql, None, error, base, dialect=self._dialect)
-
-    def execute(self, *args: Any) -> Any:
+    def execute(self, sql: str, parameters: Any) -> Any:
         try:
-            return self._cursor.execute(*args)
-        except self._dialect.loaded_dbapi.Error as error:
-            raise self._translated(error) from error
+            return self.cursor.execute(sql, parameters)
+        except self.dialect.loaded_dbapi.Error as error:
+            raise self._translated(sql, error) from error
 
-    def executemany(self, *args: Any, **kwargs: Any) -> Any:
+    def executemany(self, sql: str, parameters: Any, **kwargs: Any) -> Any:
         try:
-            return self._cursor.executemany(*args, **kwargs)
-        except self._dialect.loaded_dbapi.Error as error:
-            raise self._translated(error) from error
+            return self.cursor.executemany(sql, parameters, **kwargs)
+        except self.dialect.loaded_dbapi.Error as error:
+            raise self._translated(sql, error) from error
 
 
-_CONNECTION = "panjereh.statements.connection"
+_CURSOR = "panjereh.statements.cursor"
 
 
-def _connection(session: Session) -> tuple[Connection, Any]:
-    """The session's connection and the driver's connection under it, asked of the session
-    once per transaction (it costs more than the statements that use them)."""
+def _cursor(session: Session) -> _Cursor:
+    """The cursor of the session's transaction, made once per transaction on the driver's
+    connection (asking the session for its connection costs more than the statements that
+    use it). Each statement reads its rows before the next one runs."""
     transaction = session.get_transaction()
-    seen = session.info.get(_CONNECTION)
+    seen = session.info.get(_CURSOR)
     if seen is not None and transaction is not None and seen[0] is transaction:
-        return seen[1], seen[2]
+        cursor: _Cursor = seen[1]
+        return cursor
     connection = session.connection()
-    driver = connection.connection.dbapi_connection
-    session.info[_CONNECTION] = (session.get_transaction(), connection, driver)
-    return connection, driver
+    cursor = _Cursor(connection.connection.cursor(), connection.dialect)
+    session.info[_CURSOR] = (session.get_transaction(), cursor)
+    return cursor
 
 
 class Prepared:
@@ -168,31 +168,26 @@ class Prepared:
         self.statement = statement
         self._by_dialect: dict[str, _Compiled] = {}
 
-    def _open(self, session: Session) -> tuple[_Compiled, Any, Dialect]:
-        connection, driver = _connection(session)
-        dialect = connection.dialect
-        compiled = self._by_dialect.get(dialect.name)
+    def _open(self, session: Session) -> tuple[_Compiled, _Cursor]:
+        cursor = _cursor(session)
+        compiled = self._by_dialect.get(cursor.dialect.name)
         if compiled is None:
-            compiled = self._by_dialect[dialect.name] = _compile(self.statement, dialect)
-        return compiled, _Cursor(driver.cursor(), compiled.sql, dialect), dialect
+            compiled = self._by_dialect[cursor.dialect.name] = _compile(
+                self.statement, cursor.dialect
+            )
+        return compiled, cursor
 
     def run(self, session: Session, values: Mapping[str, Any] | None = None) -> int:
         """Run the statement; the number of rows it changed."""
-        compiled, cursor, _ = self._open(session)
-        try:
-            cursor.execute(compiled.sql, compiled.parameters(values or {}))
-            rowcount: int = cursor.rowcount
-            return rowcount
-        finally:
-            cursor.close()
+        compiled, cursor = self._open(session)
+        cursor.execute(compiled.sql, compiled.parameters(values or {}))
+        rowcount: int = cursor.cursor.rowcount
+        return rowcount
 
     def run_many(self, session: Session, rows: Iterable[Mapping[str, Any]]) -> None:
         """Run the statement once for each of ``rows`` (``executemany``)."""
-        compiled, cursor, _ = self._open(session)
-        try:
-            cursor.executemany(compiled.sql, [compiled.parameters(row) for row in rows])
-        finally:
-            cursor.close()
+        compiled, cursor = self._open(session)
+        cursor.executemany(compiled.sql, [compiled.parameters(row) for row in rows])
 
     def run_returning(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
         """Run an ``INSERT … RETURNING`` once for each of ``rows``; the row each returned.
@@ -200,43 +195,35 @@ class Prepared:
         SQLite runs them one by one (its driver returns no rows from ``executemany``, and a
         statement costs it microseconds); psycopg sends them in one pipeline.
         """
-        compiled, cursor, dialect = self._open(session)
+        compiled, cursor = self._open(session)
+        driver = cursor.cursor
         returned = []
-        try:
-            if dialect.name == "sqlite":
-                for row in rows:
-                    cursor.execute(compiled.sql, compiled.parameters(row))
-                    returned.append(cursor.fetchone())
-            else:
-                cursor.executemany(
-                    compiled.sql, [compiled.parameters(row) for row in rows], returning=True
-                )
-                while True:
-                    returned.append(cursor.fetchone())
-                    if not cursor.nextset():
-                        break
-            return compiled.rows(returned, cursor, dialect)
-        finally:
-            cursor.close()
+        if cursor.dialect.name == "sqlite":
+            for row in rows:
+                cursor.execute(compiled.sql, compiled.parameters(row))
+                returned.append(driver.fetchone())
+        else:
+            cursor.executemany(
+                compiled.sql, [compiled.parameters(row) for row in rows], returning=True
+            )
+            while True:
+                returned.append(driver.fetchone())
+                if not driver.nextset():
+                    break
+        return compiled.rows(returned, driver, cursor.dialect)
 
     def first(self, session: Session, values: Mapping[str, Any] | None = None) -> Any:
         """The first row the statement returns (a named tuple), or None."""
-        compiled, cursor, dialect = self._open(session)
-        try:
-            cursor.execute(compiled.sql, compiled.parameters(values or {}))
-            raw = cursor.fetchone()
-            return None if raw is None else compiled.rows([raw], cursor, dialect)[0]
-        finally:
-            cursor.close()
+        compiled, cursor = self._open(session)
+        cursor.execute(compiled.sql, compiled.parameters(values or {}))
+        raw = cursor.cursor.fetchone()
+        return None if raw is None else compiled.rows([raw], cursor.cursor, cursor.dialect)[0]
 
     def all(self, session: Session, values: Mapping[str, Any] | None = None) -> list[Any]:
         """Every row the statement returns (named tuples)."""
-        compiled, cursor, dialect = self._open(session)
-        try:
-            cursor.execute(compiled.sql, compiled.parameters(values or {}))
-            return compiled.rows(cursor.fetchall(), cursor, dialect)
-        finally:
-            cursor.close()
+        compiled, cursor = self._open(session)
+        cursor.execute(compiled.sql, compiled.parameters(values or {}))
+        return compiled.rows(cursor.cursor.fetchall(), cursor.cursor, cursor.dialect)
 
 
 def insert_row(table: Table, *returning: Column[Any]) -> Prepared:

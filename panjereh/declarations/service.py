@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
@@ -120,19 +120,23 @@ def apply_fan_in(
     locked: tuple[str, int],
     actor: Principal,
     at: datetime,
+    states: Iterable[str] | None = None,
 ) -> DeclarationStatus:
     """Recompute a locked declaration's status from its inquiries, recording any change.
 
-    ``locked`` is what :func:`lock` returned. A refusal withdraws the inquiries still open:
-    no other answer can clear the goods. Works in SQL expressions (it runs on every answer);
-    ORM objects of the declaration and its inquiries loaded before the call are stale after.
+    ``locked`` is what :func:`lock` returned; ``states``, the states its inquiries are in
+    now, when the caller read them under the lock (else they are read here). A refusal
+    withdraws the inquiries still open: no other answer can clear the goods. Works in SQL
+    expressions (it runs on every answer); ORM objects of the declaration and its inquiries
+    loaded before the call are stale after.
     """
     session.flush()
     status, version = locked
     before = DeclarationStatus(status)
-    states = _STATES.all(session, {"declaration_id": declaration_id})
+    if states is None:
+        states = [state for (state,) in _STATES.all(session, {"declaration_id": declaration_id})]
     after = declaration_status(
-        (InquiryState(state) for (state,) in states),
+        (InquiryState(state) for state in states),
         cancelled=before == DeclarationStatus.CANCELLED,
     )
     if after == before:

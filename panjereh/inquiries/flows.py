@@ -14,8 +14,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, distinct, func, select, update
+from sqlalchemy.orm import Session, aliased
 
 from panjereh.agencies.models import InquiryType
 from panjereh.audit import chain
@@ -97,27 +97,40 @@ _PAUSE = Prepared(
 )
 
 
-# SQLite holds the database's write lock from BEGIN IMMEDIATE, so one joined read is current.
+# SQLite holds the database's write lock from BEGIN IMMEDIATE, so one joined read is current:
+# the inquiry, its declaration, and the states its sibling inquiries are in (for the fan-in).
+_Sibling = aliased(Inquiry)
 _LOAD_WITH_DECLARATION = Prepared(
     select(
-        *_LOAD_INQUIRY.selected_columns, Declaration.status, Declaration.version.label("d_version")
+        *_LOAD_INQUIRY.selected_columns,
+        Declaration.status,
+        Declaration.version.label("d_version"),
+        select(func.group_concat(distinct(_Sibling.state)))
+        .where(_Sibling.declaration_id == Inquiry.declaration_id, _Sibling.id != Inquiry.id)
+        .scalar_subquery()
+        .label("siblings"),
     )
     .join(Declaration, Declaration.id == Inquiry.declaration_id)
     .where(Inquiry.id == bindparam("inquiry_id"))
 )
 
 
-def _load_locked(session: Session, inquiry_id: int) -> tuple[Any, tuple[str, int]]:
+def _load_locked(
+    session: Session, inquiry_id: int
+) -> tuple[Any, tuple[str, int], list[str] | None]:
     """The inquiry, with its declaration locked (PostgreSQL: lock first, then read, since the
-    state may move while we wait for the lock)."""
+    state may move while we wait for the lock); on SQLite also its siblings' states."""
     if session.get_bind().dialect.name == "sqlite":
         row = _LOAD_WITH_DECLARATION.first(session, {"inquiry_id": inquiry_id})
-        return row, (row.status, row.d_version) if row is not None else ("", 0)
+        if row is None:
+            return None, ("", 0), None
+        siblings = row.siblings.split(",") if row.siblings else []
+        return row, (row.status, row.d_version), siblings
     first = _LOAD.first(session, {"inquiry_id": inquiry_id})
     if first is None:
-        return None, ("", 0)
+        return None, ("", 0), None
     locked = declarations.lock(session=session, declaration_id=first.declaration_id)
-    return _LOAD.first(session, {"inquiry_id": inquiry_id}), locked
+    return _LOAD.first(session, {"inquiry_id": inquiry_id}), locked, None
 
 
 def _compare_and_set(
@@ -156,7 +169,7 @@ def decide(
         raise Invalid(
             f"a reason is required to {decision.outcome.replace('_', ' ')}", field="reason"
         )
-    row, locked = _load_locked(session, inquiry_id)
+    row, locked, siblings = _load_locked(session, inquiry_id)
     if row is None:
         raise NotFound(f"inquiry {inquiry_id} not found")
     if row.agency_code != principal.agency_code:
@@ -225,6 +238,7 @@ def decide(
         locked=locked,
         actor=principal,
         at=at,
+        states=None if siblings is None else [*siblings, after.value],
     )
     chain.append_pending(session)
     # Built from the values just written (validating them in pydantic-core costs less than

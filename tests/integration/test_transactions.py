@@ -4,6 +4,7 @@ one transaction did or loaded never reaches the next."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -17,13 +18,12 @@ from panjereh.agencies.models import Agency
 from panjereh.audit import chain
 from panjereh.auth.principal import SYSTEM
 from panjereh.db import make_engine, make_session_factory, transaction
-from panjereh.statements import _connection
 from tests.conftest import START
 
 
 def _driver(session: Session) -> Any:
     """The driver's connection the session's transaction runs on."""
-    return _connection(session)[1]
+    return session.connection().connection.dbapi_connection
 
 
 def _in_thread(work: Callable[[], Any]) -> Any:
@@ -139,4 +139,27 @@ def test_factories_of_one_engine_share_what_is_kept(tmp_path: Any) -> None:
             drivers.add(id(_driver(session)))
     assert len(drivers) == 1
     assert engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+    engine.dispose()
+
+
+def test_a_forked_child_keeps_nothing_of_its_parent(tmp_path: Any) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'forked.db'}")
+    factory = make_session_factory(engine)
+    with transaction(factory) as session:
+        parent = id(_driver(session))
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: its own connection, and a transaction that works
+        try:
+            with transaction(factory) as session:
+                ok = session.scalar(select(1)) == 1 and id(_driver(session)) != parent
+            os.write(write, b"ok" if ok else b"shared")
+        finally:
+            os._exit(0)
+    os.close(write)
+    said = os.read(read, 16)
+    os.waitpid(child, 0)
+    assert said == b"ok"
+    with transaction(factory) as session:  # the parent's is still its own
+        assert id(_driver(session)) == parent
     engine.dispose()
