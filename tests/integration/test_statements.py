@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -139,18 +140,22 @@ def test_driver_errors_are_raised_as_sqlalchemy_raises_them(
         session.rollback()
 
 
-def test_sqlite_writers_of_one_process_take_turns(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kept", [False, True], ids=["own sessions", "kept sessions"])
+def test_sqlite_writers_of_one_process_take_turns(tmp_path: Path, kept: bool) -> None:
     """Threads writing at once all commit, each in its own turn at the write lock; a
-    transaction that fails gives the lock back."""
+    transaction that fails gives the lock back. The same through ``db.transaction``, where
+    eight of the ten threads keep their session and connection between transactions."""
     engine = make_engine(f"sqlite:///{tmp_path}/turns.db")
     scratch.create_all(engine)
-    factory = sessionmaker(bind=engine)
+    factory = db.make_session_factory(engine) if kept else sessionmaker(bind=engine)
+    unit = partial(db.transaction, factory) if kept else factory.begin
     errors: list[BaseException] = []
+    writers = 10
 
     def writer(n: int) -> None:
         for k in range(25):
             try:
-                with factory.begin() as session:
+                with unit() as session:
                     _INSERT.run_many(session, [{**ROW, "note": f"{n}-{k}"}])
                     if k % 5 == 3:
                         raise RuntimeError("rolled back")
@@ -160,7 +165,7 @@ def test_sqlite_writers_of_one_process_take_turns(tmp_path: Path) -> None:
                 errors.append(error)
                 return
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -168,7 +173,7 @@ def test_sqlite_writers_of_one_process_take_turns(tmp_path: Path) -> None:
     assert not errors
     with factory() as session:
         notes = {n for (n,) in session.execute(select(SAMPLES.c.note))}
-    assert notes == {f"{n}-{k}" for n in range(6) for k in range(25) if k % 5 != 3}
+    assert notes == {f"{n}-{k}" for n in range(writers) for k in range(25) if k % 5 != 3}
     engine.dispose()
 
 
