@@ -42,7 +42,11 @@ from panjereh.clock import ManualClock, SystemClock
 from panjereh.config import get_settings
 from panjereh.db import make_session_factory, transaction
 from panjereh.declarations.flows import cancel_declaration, file_declaration
-from panjereh.declarations.models import Declaration, DeclarationStatus
+from panjereh.declarations.models import (
+    OPEN_DECLARATION_STATUSES,
+    Declaration,
+    DeclarationStatus,
+)
 from panjereh.declarations.schemas import DeclarationIn, ItemIn
 from panjereh.escalation import sweep
 from panjereh.inquiries.flows import decide, reply
@@ -1327,6 +1331,8 @@ class _Replay:
         # An escalated (late) inquiry is often settled by the agency head.
         role = "head" if at > ref.due_at and self._rng.random() < 0.35 else "officer"
         with transaction(self._factory) as session:
+            if self._closed_meanwhile(session, ref.declaration_id):
+                return
             decide(
                 session=session,
                 principal=self._principals[f"{role}-{ref.agency.lower()}"],
@@ -1351,6 +1357,8 @@ class _Replay:
             return
         at = self._clock.now()
         with transaction(self._factory) as session:
+            if self._closed_meanwhile(session, ref.declaration_id):
+                return
             inquiry = reply(
                 session=session,
                 principal=self._principals[ref.trader],
@@ -1362,10 +1370,22 @@ class _Replay:
         # The reply may move the deadline (the clock paused while the trader had the file).
         self._schedule_answer(replace(ref, due_at=inquiry.due_at), at, after_reply=True)
 
+    def _closed_meanwhile(self, session: Session, declaration_id: int) -> bool:
+        """Whether the clock closed the declaration since this replay last acted on it: a
+        request for information its trader never answered lapsed and refused it, withdrawing
+        the inquiries still open. Then nothing more is done with it."""
+        status = session.scalar(select(Declaration.status).where(Declaration.id == declaration_id))
+        if status in OPEN_DECLARATION_STATUSES:
+            return False
+        self._closed.add(declaration_id)
+        return True
+
     def _cancel(self, action: _Cancel) -> None:
         if action.declaration_id in self._closed:
             return
         with transaction(self._factory) as session:
+            if self._closed_meanwhile(session, action.declaration_id):
+                return
             cancel_declaration(
                 session=session,
                 principal=self._principals[action.trader],

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
 
+from panjereh import migrate
 from panjereh.agencies.models import InquiryType
 from panjereh.audit.chain import verify
 from panjereh.audit.models import Event
 from panjereh.auth.models import Role, User
+from panjereh.clock import ManualClock
 from panjereh.config import Settings
 from panjereh.db import make_engine, make_session_factory, transaction
 from panjereh.declarations.models import Declaration
@@ -77,6 +80,34 @@ def test_demo_history_reads_like_a_real_quarter(engine: Engine) -> None:
     with transaction(make_session_factory(engine)) as session:
         assert session.scalar(select(func.count()).select_from(Declaration)) == COUNT
         assert session.scalar(select(func.count()).select_from(Event)) == chain.checked
+
+
+def test_the_replay_leaves_alone_a_declaration_the_clock_refused(tmp_path: Path) -> None:
+    """`make demo`'s history as of 2026-11-29 18:40 UTC: a request for information that its
+    trader never answered lapses and refuses the declaration while answers to its other
+    inquiries are still planned; the replay leaves them (those inquiries were withdrawn)
+    instead of failing on them, as it once did."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'demo.db'}")
+    try:
+        migrate.upgrade(engine)
+        migrate.seed(engine, clock=ManualClock(datetime(2026, 8, 1, tzinfo=UTC)))
+        load_demo(
+            engine,
+            declarations=3000,
+            days=90,
+            seed=1405,
+            now=datetime(2026, 11, 29, 18, 40, tzinfo=UTC),
+        )
+        with transaction(make_session_factory(engine)) as session:
+            lapsed = select(Event.declaration_id).where(Event.kind == "inquiry.lapsed")
+            withdrawn_after_lapse = session.scalar(
+                select(func.count(func.distinct(Event.declaration_id))).where(
+                    Event.kind == "inquiry.withdrawn", Event.declaration_id.in_(lapsed)
+                )
+            )
+        assert withdrawn_after_lapse
+    finally:
+        engine.dispose()
 
 
 def test_demo_data_is_refused_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
