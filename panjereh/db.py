@@ -306,8 +306,12 @@ class _Held:
         return pair[1]
 
     def give_back(self, session: Session) -> None:
-        session.info.clear()
+        """Keep ``session`` for this thread's next unit of work, if it is the one it kept."""
         thread = threading.get_ident()
+        pair = self.used.get(thread)
+        if pair is None or pair[1] is not session:
+            return
+        session.info.clear()
         self.idle[thread] = self.used.pop(thread)
 
     def release(self, _engine: Engine) -> None:
@@ -351,12 +355,27 @@ _held: weakref.WeakKeyDictionary[sessionmaker[Session], _Held] = weakref.WeakKey
 """The session factories made by :func:`make_session_factory` on SQLite, and what is kept."""
 
 
+def open_session(factory: sessionmaker[Session]) -> Session:
+    """A session of ``factory`` for one unit of work: on SQLite this thread's kept one when it
+    is free (see :class:`_Held`), else a new one. End it with :func:`close_session`."""
+    held = _held.get(factory)
+    kept = held.take(factory) if held is not None else None
+    return kept if kept is not None else factory()
+
+
+def close_session(factory: sessionmaker[Session], session: Session) -> None:
+    """Close ``session`` (from :func:`open_session`, in the same thread); a kept one is kept
+    for the thread's next unit of work."""
+    session.close()
+    held = _held.get(factory)
+    if held is not None:
+        held.give_back(session)
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
-    held = _held.get(factory)
-    kept = held.take(factory) if held is not None else None
-    session = kept if kept is not None else factory()
+    session = open_session(factory)
     try:
         yield session
         session.commit()
@@ -364,9 +383,7 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.rollback()
         raise
     finally:
-        session.close()
-        if held is not None and kept is not None:
-            held.give_back(kept)
+        close_session(factory, session)
 
 
 def delete_some(

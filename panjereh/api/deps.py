@@ -18,7 +18,7 @@ from panjereh.auth import tokens
 from panjereh.auth.principal import Principal
 from panjereh.clock import Clock
 from panjereh.config import Settings
-from panjereh.db import WouldWait, begin_at_once, without_waiting
+from panjereh.db import WouldWait, begin_at_once, close_session, open_session, without_waiting
 from panjereh.errors import Unauthorized
 from panjereh.exchange import credentials
 
@@ -47,20 +47,22 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     rollback), in the thread pool. On SQLite requests take turns for their session here, in
     the event loop: every transaction takes the store's one write lock, so requests
     waiting in threads would only queue there, at the cost of waking threads and handing
-    Python's lock between them."""
+    Python's lock between them. The request holding the turn has the loop thread's kept
+    session (``db.open_session``); one that takes the turn while another request gave it back
+    for a while (``turn_given_back``) gets a session of its own."""
     turn = _turn(request.app)
     if turn is not None:
         await turn.acquire()
         request.scope[TURN] = turn
     try:
-        session: Session = request.app.state.session_factory()
+        factory = request.app.state.session_factory
+        session = open_session(factory)
         try:
             yield session
         finally:
             if session.in_transaction():
-                await run_in_threadpool(_close, session)
-            else:
-                session.close()
+                await run_in_threadpool(session.rollback)
+            close_session(factory, session)
     finally:
         held: asyncio.Lock | None = request.scope.pop(TURN, None)  # given back meanwhile?
         if held is not None:
@@ -122,11 +124,6 @@ def _turn(app: Any) -> asyncio.Lock | None:
     if turn is None:
         turn = turns[loop] = asyncio.Lock()
     return turn
-
-
-def _close(session: Session) -> None:
-    session.rollback()
-    session.close()
 
 
 def now_of(request: Request) -> datetime:

@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from panjereh.agencies.models import Agency
 from panjereh.audit import chain
 from panjereh.auth.principal import SYSTEM
-from panjereh.db import make_engine, make_session_factory, transaction
+from panjereh.db import (
+    close_session,
+    make_engine,
+    make_session_factory,
+    open_session,
+    transaction,
+)
 from tests.conftest import START
 
 
@@ -163,3 +169,24 @@ def test_a_forked_child_keeps_nothing_of_its_parent(tmp_path: Any) -> None:
     with transaction(factory) as session:  # the parent's is still its own
         assert id(_driver(session)) == parent
     engine.dispose()
+
+
+def test_open_and_close_session_keep_only_this_threads_own(
+    engine: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    """What a request does (``api.deps.get_session``): a second session opened while the
+    first is out is a new one, and closing it leaves the kept one as it is."""
+    first = open_session(session_factory)
+    second = open_session(session_factory)
+    assert second is not first
+    close_session(session_factory, second)
+    close_session(session_factory, first)
+    again = open_session(session_factory)
+    try:
+        if _is_sqlite(engine):
+            assert again is first  # kept for the thread's next unit of work
+        else:
+            assert again is not first and again.bind is engine
+        assert again.scalar(select(func.count()).select_from(Agency))
+    finally:
+        close_session(session_factory, again)
