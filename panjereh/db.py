@@ -263,12 +263,14 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 class _Held:
-    """Each thread's own session for :func:`transaction` on SQLite, on a connection it keeps.
+    """Each thread's own session on SQLite (:func:`open_session`, :func:`transaction`), on a
+    connection it keeps.
 
     A session and a connection checked out of the pool cost more to make, begin, end and
     give back (about 100 µs here) than a transaction that answers an inquiry takes in SQLite
-    itself; a thread that runs transactions one after another (the worker, the CLI, a
-    benchmark) keeps one of each, as Django keeps a connection per thread. Only SQLite:
+    itself; a thread that runs units of work one after another (the worker, the CLI, the
+    server's event loop, a benchmark) keeps one of each, as Django keeps a connection per
+    thread. Only SQLite:
     every transaction there holds the one write lock, so one thread never has two at once
     on a connection, and a kept connection holds nothing on a server. At most ``LIMIT``
     threads keep one; the others and a transaction opened inside another get a session of
