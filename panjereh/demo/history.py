@@ -1229,8 +1229,6 @@ class _Replay:
         self._principals, self._calendars = principals, calendars
         self._queue: list[tuple[datetime, int, _Action]] = []
         self._seq = 0
-        self._open: dict[int, int] = {}  # declaration id -> inquiries not yet approved
-        self._closed: set[int] = set()
         self.actions = 0
 
     def push(self, at: datetime, action: _Action) -> None:
@@ -1285,7 +1283,6 @@ class _Replay:
         self.actions += 1
         if not refs:
             return
-        self._open[refs[0].declaration_id] = len(refs)
         for ref in refs:
             self._schedule_answer(ref, at, after_reply=False)
         if action.cancels:
@@ -1319,20 +1316,18 @@ class _Replay:
 
     def _decide(self, action: _Decide) -> None:
         ref = action.inquiry
-        if ref.declaration_id in self._closed:
-            return  # refused or cancelled meanwhile: the inquiry was withdrawn
         at = self._clock.now()
-        pace = PACES.get(ref.agency, _DEFAULT_PACE)
-        reason = None
-        if action.outcome == "reject":
-            reason = self._rng.choice(pace.reject_reasons)
-        elif action.outcome == "request_info":
-            reason = self._rng.choice(pace.info_reasons)
-        # An escalated (late) inquiry is often settled by the agency head.
-        role = "head" if at > ref.due_at and self._rng.random() < 0.35 else "officer"
         with transaction(self._factory) as session:
-            if self._closed_meanwhile(session, ref.declaration_id):
+            if _closed(session, ref.declaration_id):
                 return
+            pace = PACES.get(ref.agency, _DEFAULT_PACE)
+            reason = None
+            if action.outcome == "reject":
+                reason = self._rng.choice(pace.reject_reasons)
+            elif action.outcome == "request_info":
+                reason = self._rng.choice(pace.info_reasons)
+            # An escalated (late) inquiry is often settled by the agency head.
+            role = "head" if at > ref.due_at and self._rng.random() < 0.35 else "officer"
             decide(
                 session=session,
                 principal=self._principals[f"{role}-{ref.agency.lower()}"],
@@ -1341,23 +1336,15 @@ class _Replay:
                 at=at,
             )
         self.actions += 1
-        if action.outcome == "approve":
-            self._open[ref.declaration_id] -= 1
-            if self._open[ref.declaration_id] == 0:
-                self._closed.add(ref.declaration_id)
-        elif action.outcome == "reject":
-            self._closed.add(ref.declaration_id)
-        elif self._rng.random() < 0.96:  # a few traders never answer
+        if action.outcome == "request_info" and self._rng.random() < 0.96:  # some never answer
             later = at + timedelta(days=self._rng.uniform(0.5, 4))
             self.push(trader_hours(self._rng, later), _Reply(ref))
 
     def _reply(self, action: _Reply) -> None:
         ref = action.inquiry
-        if ref.declaration_id in self._closed:
-            return
         at = self._clock.now()
         with transaction(self._factory) as session:
-            if self._closed_meanwhile(session, ref.declaration_id):
+            if _closed(session, ref.declaration_id):
                 return
             inquiry = reply(
                 session=session,
@@ -1370,21 +1357,9 @@ class _Replay:
         # The reply may move the deadline (the clock paused while the trader had the file).
         self._schedule_answer(replace(ref, due_at=inquiry.due_at), at, after_reply=True)
 
-    def _closed_meanwhile(self, session: Session, declaration_id: int) -> bool:
-        """Whether the clock closed the declaration since this replay last acted on it: a
-        request for information its trader never answered lapsed and refused it, withdrawing
-        the inquiries still open. Then nothing more is done with it."""
-        status = session.scalar(select(Declaration.status).where(Declaration.id == declaration_id))
-        if status in OPEN_DECLARATION_STATUSES:
-            return False
-        self._closed.add(declaration_id)
-        return True
-
     def _cancel(self, action: _Cancel) -> None:
-        if action.declaration_id in self._closed:
-            return
         with transaction(self._factory) as session:
-            if self._closed_meanwhile(session, action.declaration_id):
+            if _closed(session, action.declaration_id):
                 return
             cancel_declaration(
                 session=session,
@@ -1393,7 +1368,15 @@ class _Replay:
                 at=self._clock.now(),
             )
         self.actions += 1
-        self._closed.add(action.declaration_id)
+
+
+def _closed(session: Session, declaration_id: int) -> bool:
+    """Whether the declaration is closed (cleared, refused, cancelled): then what was planned
+    for it is not done. The store says, not a copy kept by the replay: the clock also closes
+    declarations (a request for information its trader never answered lapses and refuses
+    it, withdrawing the inquiries still open)."""
+    status = session.scalar(select(Declaration.status).where(Declaration.id == declaration_id))
+    return status not in OPEN_DECLARATION_STATUSES
 
 
 # -- the entry point -----------------------------------------------------------------------
