@@ -270,13 +270,12 @@ class _Held:
     give back (about 100 µs here) than a transaction that answers an inquiry takes in SQLite
     itself; a thread that runs units of work one after another (the worker, the CLI, the
     server's event loop, a benchmark) keeps one of each, as Django keeps a connection per
-    thread. Only SQLite:
-    every transaction there holds the one write lock, so one thread never has two at once
-    on a connection, and a kept connection holds nothing on a server. At most ``LIMIT``
-    threads keep one; the others and a transaction opened inside another get a session of
-    their own as before, and a forked child keeps nothing of its parent's. ``Engine.dispose``
-    closes what no transaction uses. A session made by one factory of the engine may serve
-    another (they are made alike).
+    thread. Only SQLite: every transaction there holds the one write lock, so one thread
+    never has two at once on a connection, and a kept connection holds nothing on a server.
+    At most ``LIMIT`` threads keep one; the others and a transaction opened inside another
+    get a session of their own as before. A forked child neither uses nor closes what its
+    parent keeps. ``Engine.dispose`` closes what no transaction uses. A session made by one
+    factory of the engine may serve another (they are made alike).
     """
 
     LIMIT = 8
@@ -285,11 +284,13 @@ class _Held:
         self.lock = threading.Lock()  # for making and closing; taking and giving back
         self.idle: dict[int, tuple[Connection, Session]] = {}  # are single dict operations
         self.used: dict[int, tuple[Connection, Session]] = {}
-        _all_held.add(self)
+        self.pid = os.getpid()  # of the process whose connections these are
 
     def take(self, factory: sessionmaker[Session]) -> Session | None:
         """This thread's kept session, now its own until :meth:`give_back`; None if it has
         it already, or if it cannot keep one."""
+        if os.getpid() != self.pid:
+            return None
         thread = threading.get_ident()
         pair = self.idle.pop(thread, None)
         if pair is not None and pair[0].invalidated:  # its connection was lost
@@ -318,6 +319,8 @@ class _Held:
 
     def release(self, _engine: Engine) -> None:
         """Close the kept connections that no transaction uses (``engine_disposed``)."""
+        if os.getpid() != self.pid:
+            return
         with self.lock:
             for thread in list(self.idle):
                 pair = self.idle.pop(thread, None)
@@ -330,24 +333,6 @@ class _Held:
         session.close()
         connection.invalidate()  # the driver's connection is closed now, not pooled
         connection.close()
-
-    def forget(self) -> None:
-        """In a forked child: what the parent keeps is the parent's to use and close."""
-        _orphans.append((self.idle, self.used))
-        self.lock = threading.Lock()
-        self.idle, self.used = {}, {}
-
-
-_all_held: weakref.WeakSet[_Held] = weakref.WeakSet()
-_orphans: list[Any] = []
-
-
-def _forget_kept() -> None:
-    for held in list(_all_held):
-        held.forget()
-
-
-os.register_at_fork(after_in_child=_forget_kept)
 
 
 _held_on: weakref.WeakKeyDictionary[Engine, _Held] = weakref.WeakKeyDictionary()
