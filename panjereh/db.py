@@ -12,12 +12,12 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -50,6 +50,8 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+
+_T = TypeVar("_T")
 
 SQLITE_BUSY_SECONDS = 30
 """How long a SQLite transaction waits for the write lock before it fails."""
@@ -371,6 +373,25 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         close_session(factory, session)
+
+
+def once_per_transaction(session: Session, key: str, make: Callable[[], _T]) -> _T:
+    """``make()``, made once per transaction of ``session`` and kept in ``session.info`` under
+    ``key`` (what the hot paths ask on every statement or every calendar costs more than
+    asking once). ``make`` may begin the transaction."""
+    transaction = session.get_transaction()
+    seen = session.info.get(key)
+    if seen is not None and transaction is not None and seen[0] is transaction:
+        kept: _T = seen[1]
+        return kept
+    value = make()
+    keep_for_transaction(session, key, value)
+    return value
+
+
+def keep_for_transaction(session: Session, key: str, value: Any) -> None:
+    """What :func:`once_per_transaction` returns for ``key`` for the rest of this transaction."""
+    session.info[key] = (session.get_transaction(), value)
 
 
 def delete_some(

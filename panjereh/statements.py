@@ -30,6 +30,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from panjereh.db import once_per_transaction
+
 Processor = Callable[[Any], Any]
 
 
@@ -149,15 +151,12 @@ def _cursor(session: Session) -> _Cursor:
     """The cursor of the session's transaction, made once per transaction on the driver's
     connection (asking the session for its connection costs more than the statements that
     use it). Each statement reads its rows before the next one runs."""
-    transaction = session.get_transaction()
-    seen = session.info.get(_CURSOR)
-    if seen is not None and transaction is not None and seen[0] is transaction:
-        cursor: _Cursor = seen[1]
-        return cursor
+    return once_per_transaction(session, _CURSOR, lambda: _new_cursor(session))
+
+
+def _new_cursor(session: Session) -> _Cursor:
     connection = session.connection()
-    cursor = _Cursor(connection.connection.cursor(), connection.dialect)
-    session.info[_CURSOR] = (session.get_transaction(), cursor)
-    return cursor
+    return _Cursor(connection.connection.cursor(), connection.dialect)
 
 
 class Prepared:

@@ -18,6 +18,7 @@ from panjereh.calendars.models import (
     HolidayCorrectionRecord,
     WorkingWeekRecord,
 )
+from panjereh.db import keep_for_transaction, once_per_transaction
 from panjereh.sla.calendar import (
     BusinessCalendar,
     Closure,
@@ -44,15 +45,12 @@ def revision(*, session: Session) -> int:
     """The current calendar revision (0 before any change), read once per transaction: a
     filing asks for a dozen calendars and the sweep one per inquiry, and none of them should
     cost a query. A change in this transaction (:func:`bump_revision`) updates what is seen."""
-    transaction = session.get_transaction()
-    seen = session.info.get(_SEEN)
-    if seen is not None and transaction is not None and seen[0] is transaction:
-        current: int = seen[1]
-        return current
+    return once_per_transaction(session, _SEEN, lambda: _read_revision(session))
+
+
+def _read_revision(session: Session) -> int:
     row = _REVISION.first(session)
-    current = row.revision if row is not None else 0
-    session.info[_SEEN] = (session.get_transaction(), current)
-    return current
+    return row.revision if row is not None else 0
 
 
 def bump_revision(*, session: Session) -> int:
@@ -63,7 +61,7 @@ def bump_revision(*, session: Session) -> int:
         session.add(current)
     current.revision += 1
     session.flush()
-    session.info[_SEEN] = (session.get_transaction(), current.revision)
+    keep_for_transaction(session, _SEEN, current.revision)
     _cache.clear()
     _province_sets.clear()
     return current.revision
