@@ -8,6 +8,7 @@ is refused whole, with the field and the reason, before anything is stored.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -52,6 +53,14 @@ class RuleSpec(BaseModel):
     min_total_value_usd: Decimal | None = Field(default=None, ge=0)
     reason_en: str = Field(min_length=1, max_length=1000)
     reason_fa: str = Field(min_length=1, max_length=1000)
+
+    @cached_property
+    def chapters(self) -> frozenset[str] | None:
+        """The HS chapters (first two digits) the prefixes can match; None for every line
+        (``"*"``). The engine tests a line only against the rules of its chapter."""
+        if "*" in self.hs_prefixes:
+            return None
+        return frozenset(prefix[:2] for prefix in self.hs_prefixes)
 
     @field_validator("hs_prefixes")
     @classmethod

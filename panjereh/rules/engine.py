@@ -94,26 +94,6 @@ def _line_applies(rule: RuleSpec, line: GoodsLine) -> bool:
     return line.currency not in rule.currencies_excluded
 
 
-def _chapters(document: RuleSetDocument) -> list[tuple[RuleSpec, frozenset[str] | None]]:
-    """Each rule with the HS chapters (first two digits) its prefixes can match, None for any:
-    a line is tested only against the rules of its chapter. Kept per document (a process sees
-    a few rule set versions; the document is kept with it, so its id is not reused)."""
-    seen = _CHAPTERS.get(id(document))
-    if seen is not None and seen[0] is document:
-        return seen[1]
-    chapters = [
-        (rule, None if "*" in rule.hs_prefixes else frozenset(p[:2] for p in rule.hs_prefixes))
-        for rule in document.rules
-    ]
-    if len(_CHAPTERS) >= 16:
-        _CHAPTERS.clear()
-    _CHAPTERS[id(document)] = (document, chapters)
-    return chapters
-
-
-_CHAPTERS: dict[int, tuple[RuleSetDocument, list[tuple[RuleSpec, frozenset[str] | None]]]] = {}
-
-
 def requirements(document: RuleSetDocument, filing: Filing) -> list[Requirement]:
     """The inquiries ``filing`` needs under ``document``, in the rule set's order of types."""
     types = {t.code: t for t in document.inquiry_types}
@@ -122,7 +102,8 @@ def requirements(document: RuleSetDocument, filing: Filing) -> list[Requirement]
     for line in filing.lines:
         by_chapter.setdefault(line.hs_code[:2], []).append(line)
     found: dict[str, Requirement] = {}
-    for rule, chapters in _chapters(document):
+    for rule in document.rules:
+        chapters = rule.chapters
         if chapters is None:
             candidates: Sequence[GoodsLine] = filing.lines
         else:
