@@ -118,9 +118,10 @@ def _compile(statement: ClauseElement, dialect: Dialect) -> _Compiled:
 
 
 class _Cursor:
-    """The driver's cursor for one transaction's prepared statements, whose errors are raised
-    as SQLAlchemy's (``IntegrityError``, ``OperationalError`` …), as ``execute`` raises them,
-    so callers catch one kind."""
+    """A driver's cursor for one statement, whose errors are raised as SQLAlchemy's
+    (``IntegrityError``, ``OperationalError`` …), as ``execute`` raises them, so callers
+    catch one kind. Closed after its statement: a statement left in progress on a cursor
+    kept longer can make SQLite refuse the COMMIT ("SQL statements in progress")."""
 
     __slots__ = ("cursor", "dialect")
 
@@ -144,19 +145,18 @@ class _Cursor:
             raise self._translated(sql, error) from error
 
 
-_CURSOR = "panjereh.statements.cursor"
+_DRIVER = "panjereh.statements.driver"
 
 
-def _cursor(session: Session) -> _Cursor:
-    """The cursor of the session's transaction, made once per transaction on the driver's
-    connection (asking the session for its connection costs more than the statements that
-    use it). Each statement reads its rows before the next one runs."""
-    return once_per_transaction(session, _CURSOR, lambda: _new_cursor(session))
+def _driver(session: Session) -> tuple[Any, Dialect]:
+    """The driver's connection under the session's transaction, and its dialect, asked of
+    the session once per transaction (it costs more than the statements that use them)."""
+    return once_per_transaction(session, _DRIVER, lambda: _driver_of(session))
 
 
-def _new_cursor(session: Session) -> _Cursor:
+def _driver_of(session: Session) -> tuple[Any, Dialect]:
     connection = session.connection()
-    return _Cursor(connection.connection.cursor(), connection.dialect)
+    return connection.connection.dbapi_connection, connection.dialect
 
 
 class Prepared:
@@ -168,25 +168,29 @@ class Prepared:
         self._by_dialect: dict[str, _Compiled] = {}
 
     def _open(self, session: Session) -> tuple[_Compiled, _Cursor]:
-        cursor = _cursor(session)
-        compiled = self._by_dialect.get(cursor.dialect.name)
+        driver, dialect = _driver(session)
+        compiled = self._by_dialect.get(dialect.name)
         if compiled is None:
-            compiled = self._by_dialect[cursor.dialect.name] = _compile(
-                self.statement, cursor.dialect
-            )
-        return compiled, cursor
+            compiled = self._by_dialect[dialect.name] = _compile(self.statement, dialect)
+        return compiled, _Cursor(driver.cursor(), dialect)
 
     def run(self, session: Session, values: Mapping[str, Any] | None = None) -> int:
         """Run the statement; the number of rows it changed."""
         compiled, cursor = self._open(session)
-        cursor.execute(compiled.sql, compiled.parameters(values or {}))
-        rowcount: int = cursor.cursor.rowcount
-        return rowcount
+        try:
+            cursor.execute(compiled.sql, compiled.parameters(values or {}))
+            rowcount: int = cursor.cursor.rowcount
+            return rowcount
+        finally:
+            cursor.cursor.close()
 
     def run_many(self, session: Session, rows: Iterable[Mapping[str, Any]]) -> None:
         """Run the statement once for each of ``rows`` (``executemany``)."""
         compiled, cursor = self._open(session)
-        cursor.executemany(compiled.sql, [compiled.parameters(row) for row in rows])
+        try:
+            cursor.executemany(compiled.sql, [compiled.parameters(row) for row in rows])
+        finally:
+            cursor.cursor.close()
 
     def run_returning(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
         """Run an ``INSERT … RETURNING`` once for each of ``rows``; the row each returned.
@@ -197,32 +201,41 @@ class Prepared:
         compiled, cursor = self._open(session)
         driver = cursor.cursor
         returned = []
-        if cursor.dialect.name == "sqlite":
-            for row in rows:
-                cursor.execute(compiled.sql, compiled.parameters(row))
-                returned.append(driver.fetchone())
-        else:
-            cursor.executemany(
-                compiled.sql, [compiled.parameters(row) for row in rows], returning=True
-            )
-            while True:
-                returned.append(driver.fetchone())
-                if not driver.nextset():
-                    break
-        return compiled.rows(returned, driver, cursor.dialect)
+        try:
+            if cursor.dialect.name == "sqlite":
+                for row in rows:
+                    cursor.execute(compiled.sql, compiled.parameters(row))
+                    returned.append(driver.fetchone())
+            else:
+                cursor.executemany(
+                    compiled.sql, [compiled.parameters(row) for row in rows], returning=True
+                )
+                while True:
+                    returned.append(driver.fetchone())
+                    if not driver.nextset():
+                        break
+            return compiled.rows(returned, driver, cursor.dialect)
+        finally:
+            driver.close()
 
     def first(self, session: Session, values: Mapping[str, Any] | None = None) -> Any:
         """The first row the statement returns (a named tuple), or None."""
         compiled, cursor = self._open(session)
-        cursor.execute(compiled.sql, compiled.parameters(values or {}))
-        raw = cursor.cursor.fetchone()
-        return None if raw is None else compiled.rows([raw], cursor.cursor, cursor.dialect)[0]
+        try:
+            cursor.execute(compiled.sql, compiled.parameters(values or {}))
+            raw = cursor.cursor.fetchone()
+            return None if raw is None else compiled.rows([raw], cursor.cursor, cursor.dialect)[0]
+        finally:
+            cursor.cursor.close()
 
     def all(self, session: Session, values: Mapping[str, Any] | None = None) -> list[Any]:
         """Every row the statement returns (named tuples)."""
         compiled, cursor = self._open(session)
-        cursor.execute(compiled.sql, compiled.parameters(values or {}))
-        return compiled.rows(cursor.cursor.fetchall(), cursor.cursor, cursor.dialect)
+        try:
+            cursor.execute(compiled.sql, compiled.parameters(values or {}))
+            return compiled.rows(cursor.cursor.fetchall(), cursor.cursor, cursor.dialect)
+        finally:
+            cursor.cursor.close()
 
 
 def insert_row(table: Table, *returning: Column[Any]) -> Prepared:
