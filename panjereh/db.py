@@ -245,6 +245,51 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
+class _Session(Session):
+    """A session of :func:`make_session_factory`.
+
+    In :func:`transaction` a kept session (:class:`_Held`) runs its unit of work in the
+    transaction of its connection, ``unit``: the first statement begins it (one of
+    ``panjereh.statements`` on the connection itself, or the ORM, which then joins it), and
+    :meth:`commit` and :meth:`rollback` end it. The ORM's own transaction, about 30 µs to
+    begin and end, is then made only by units that use the ORM; the hottest (an agency's
+    answer) do not.
+    """
+
+    unit: Connection | None = None
+
+    def commit(self) -> None:
+        unit = self.unit
+        if unit is None:
+            super().commit()
+            return
+        if self.in_transaction():
+            super().commit()  # the flush and the before_commit hook (the chain's events)
+        else:
+            from panjereh.audit.chain import append_pending
+
+            append_pending(self)  # what the before_commit hook does
+        if unit.in_transaction():
+            unit.commit()
+
+    def rollback(self) -> None:
+        super().rollback()
+        unit = self.unit
+        if unit is not None:
+            from panjereh.audit.chain import discard_pending
+
+            discard_pending(self)  # what the after_rollback hook does
+            if unit.in_transaction():
+                unit.rollback()
+
+
+def unit_connection(session: Session) -> Connection | None:
+    """The connection whose own transaction ``session``'s unit of work runs in (see
+    :class:`_Session`), for a statement to begin it; None when the session begins its
+    transactions itself."""
+    return getattr(session, "unit", None)
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit (responses are built from them).
 
@@ -252,7 +297,9 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """
     from panjereh.audit.chain import append_on_commit, discard_pending
 
-    factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+    factory: sessionmaker[Session] = sessionmaker(
+        bind=engine, class_=_Session, expire_on_commit=False, autoflush=False
+    )
     event.listen(factory, "before_commit", append_on_commit)
     event.listen(factory, "after_rollback", discard_pending)
     if engine.dialect.name == "sqlite":
@@ -305,7 +352,10 @@ class _Held:
                 if len(self.idle) + len(self.used) >= self.LIMIT:
                     return None
                 connection = factory.kw["bind"].connect()
-                pair = self.used[thread] = (connection, factory(bind=connection))
+                # In transaction() the ORM joins the transaction begun on the connection,
+                # leaving its commit to the unit (_Session); elsewhere it begins its own.
+                session = factory(bind=connection, join_transaction_mode="rollback_only")
+                pair = self.used[thread] = (connection, session)
             return pair[1]
         self.used[thread] = pair
         return pair[1]
@@ -356,6 +406,8 @@ def close_session(factory: sessionmaker[Session], session: Session) -> None:
     """Close ``session`` (from :func:`open_session`, in the same thread); a kept one is kept
     for the thread's next unit of work."""
     session.close()
+    if isinstance(session, _Session):
+        session.unit = None
     held = _held.get(factory)
     if held is not None:
         held.give_back(session)
@@ -363,8 +415,13 @@ def close_session(factory: sessionmaker[Session], session: Session) -> None:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
+    """One unit of work: commit on success, roll back on any error.
+
+    On a kept connection (SQLite, see :class:`_Held`) the unit runs in the connection's own
+    transaction (see :class:`_Session`)."""
     session = open_session(factory)
+    if isinstance(session, _Session) and isinstance(session.bind, Connection):
+        session.unit = session.bind
     try:
         yield session
         session.commit()
@@ -379,7 +436,7 @@ def once_per_transaction(session: Session, key: str, make: Callable[[], _T]) -> 
     """``make()``, made once per transaction of ``session`` and kept in ``session.info`` under
     ``key`` (what the hot paths ask on every statement or every calendar costs more than
     asking once). ``make`` may begin the transaction."""
-    transaction = session.get_transaction()
+    transaction = _current(session)
     seen = session.info.get(key)
     if seen is not None and transaction is not None and seen[0] is transaction:
         kept: _T = seen[1]
@@ -391,7 +448,13 @@ def once_per_transaction(session: Session, key: str, make: Callable[[], _T]) -> 
 
 def keep_for_transaction(session: Session, key: str, value: Any) -> None:
     """What :func:`once_per_transaction` returns for ``key`` for the rest of this transaction."""
-    session.info[key] = (session.get_transaction(), value)
+    session.info[key] = (_current(session), value)
+
+
+def _current(session: Session) -> Any:
+    """What tells ``session``'s transactions apart: its unit's on the connection, or its own."""
+    unit = unit_connection(session)
+    return unit.get_transaction() if unit is not None else session.get_transaction()
 
 
 def delete_some(

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from panjereh.db import once_per_transaction
+from panjereh.db import once_per_transaction, unit_connection
 
 Processor = Callable[[Any], Any]
 
@@ -155,7 +155,11 @@ def _driver(session: Session) -> tuple[Any, Dialect]:
 
 
 def _driver_of(session: Session) -> tuple[Any, Dialect]:
-    connection = session.connection()
+    connection = unit_connection(session)
+    if connection is None:
+        connection = session.connection()
+    elif not connection.in_transaction():
+        connection.begin()  # the unit's transaction (see panjereh.db.transaction)
     return connection.connection.dbapi_connection, connection.dialect
 
 

@@ -5,9 +5,11 @@ one transaction did or loaded never reaches the next."""
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -190,3 +192,108 @@ def test_open_and_close_session_keep_only_this_threads_own(
         assert again.scalar(select(func.count()).select_from(Agency))
     finally:
         close_session(session_factory, again)
+
+
+def _agency(code: str) -> Agency:
+    return Agency(code=code, name_en=f"Agency {code}", name_fa=f"سازمان {code}", weekend="FRI")
+
+
+def _stored(session_factory: sessionmaker[Session]) -> tuple[set[str], int]:
+    """The test agencies stored, and how many events the chain holds."""
+    with transaction(session_factory) as session:
+        codes = set(session.scalars(select(Agency.code).where(Agency.code.like("Z%"))))
+        return codes, session.scalar(select(func.count()).select_from(chain.Event)) or 0
+
+
+def _event(session: Session) -> None:
+    """A statement on the driver's connection (``panjereh.statements``), the ORM untouched."""
+    chain.record(session, kind="test.noted", at=START, actor=SYSTEM)
+    chain.append_pending(session)
+
+
+@pytest.mark.parametrize("statements_first", [True, False], ids=["statements", "orm"])
+def test_statements_and_the_orm_write_in_one_transaction_in_either_order(
+    session_factory: sessionmaker[Session], statements_first: bool
+) -> None:
+    """On SQLite a statement begins the unit's transaction on the connection and the ORM
+    joins it, or the ORM begins it and statements run in it: either way one commit keeps
+    both, and one failure keeps neither."""
+    codes, events = _stored(session_factory)
+
+    def both(session: Session, code: str) -> None:
+        if statements_first:
+            _event(session)
+        session.add(_agency(code))
+        session.flush()
+        if not statements_first:
+            _event(session)
+
+    with pytest.raises(RuntimeError, match="no"), transaction(session_factory) as session:
+        both(session, "ZZA")
+        raise RuntimeError("no")
+    assert _stored(session_factory) == (codes, events)
+    with transaction(session_factory) as session:
+        both(session, "ZZB")
+    assert _stored(session_factory) == (codes | {"ZZB"}, events + 1)
+
+
+def test_a_rollback_inside_a_transaction_drops_what_came_before_it(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """Also when only statements on the driver's connection had run (the ORM had begun
+    nothing to roll back): the event queued before is dropped, not chained later."""
+    codes, events = _stored(session_factory)
+    with transaction(session_factory) as session:
+        _event(session)
+        chain.record(session, kind="test.dropped", at=START, actor=SYSTEM)
+        session.rollback()
+        session.add(_agency("ZZC"))
+    assert _stored(session_factory) == (codes | {"ZZC"}, events)
+
+
+def test_a_commit_inside_a_transaction_keeps_what_came_before_it(
+    session_factory: sessionmaker[Session],
+) -> None:
+    codes, events = _stored(session_factory)
+    with pytest.raises(RuntimeError, match="later"), transaction(session_factory) as session:
+        _event(session)
+        session.commit()
+        session.add(_agency("ZZD"))
+        session.flush()
+        raise RuntimeError("later")
+    assert _stored(session_factory) == (codes, events + 1)
+
+
+def test_a_transaction_takes_sqlites_write_lock_at_its_first_statement(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    """Not before (a unit that reads nothing holds nothing), and not after it ends."""
+    path = tmp_path / "lock.db"
+    shutil.copy(sqlite_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    session_factory = make_session_factory(engine)
+    other = sqlite3.connect(path, isolation_level=None, timeout=0)
+
+    def lock_is_free() -> bool:
+        try:
+            other.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            assert "locked" in str(error)
+            return False
+        other.execute("ROLLBACK")
+        return True
+
+    try:
+        for _ in range(2):  # the second on the kept connection
+            with transaction(session_factory) as session:
+                assert lock_is_free()
+                _event(session)
+                assert not lock_is_free()
+            assert lock_is_free()
+            with pytest.raises(RuntimeError), transaction(session_factory) as session:
+                _event(session)
+                raise RuntimeError("undone")
+            assert lock_is_free()
+    finally:
+        other.close()
+        engine.dispose()
