@@ -153,21 +153,22 @@ class _WriterQueue:
         self._lock = threading.Lock()
 
     def begin(self, conn: Any) -> None:
-        waits = _WAITS.get()
-        deadline = time.monotonic() + self.timeout
-        if not self._lock.acquire(timeout=self.timeout if waits else 0):
-            raise StoreBusy(self._waited) if waits else WouldWait()
+        patience = _PATIENCE.get()
+        limit = self.timeout if patience is None else patience
+        deadline = time.monotonic() + limit
+        if not self._lock.acquire(timeout=limit):
+            raise self._gave_up(patience)
         try:
             cursor = conn.connection.cursor()  # the driver's: this runs on every transaction
             try:
-                self._begin_immediate(cursor, deadline, waits=waits)
+                self._begin_immediate(cursor, deadline, patience)
             finally:
                 cursor.close()
         except BaseException:
             self._lock.release()
             raise
 
-    def _begin_immediate(self, cursor: Any, deadline: float, *, waits: bool) -> None:
+    def _begin_immediate(self, cursor: Any, deadline: float, patience: float | None) -> None:
         sleep = self.FIRST_SLEEP
         while True:
             try:
@@ -176,12 +177,13 @@ class _WriterQueue:
             except sqlite3.OperationalError as error:
                 if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # extended codes too
                     raise
-                if not waits:
-                    raise WouldWait() from error
-                if time.monotonic() > deadline:
-                    raise StoreBusy(self._waited) from error
+                if time.monotonic() >= deadline:
+                    raise self._gave_up(patience) from error
             time.sleep(sleep)
             sleep = min(sleep * 2, self.LONGEST_SLEEP)
+
+    def _gave_up(self, patience: float | None) -> Exception:
+        return StoreBusy(self._waited) if patience is None else WouldWait()
 
     @property
     def _waited(self) -> str:
@@ -196,27 +198,30 @@ class WouldWait(Exception):
     :func:`begin_at_once`)."""
 
 
-_WAITS: ContextVar[bool] = ContextVar("panjereh_writers_wait", default=True)
+_PATIENCE: ContextVar[float | None] = ContextVar("panjereh_writers_patience", default=None)
+"""How long a SQLite transaction may wait for the write lock before :class:`WouldWait` (None:
+up to ``SQLITE_BUSY_SECONDS``, then :class:`~panjereh.errors.StoreBusy`)."""
 
 
 @contextmanager
-def without_waiting() -> Iterator[None]:
-    """Within this block, a SQLite transaction that cannot take the write lock at once
-    raises :class:`WouldWait` instead of waiting for it (for work in the event loop, which
-    must never wait on a lock)."""
-    token = _WAITS.set(False)
+def without_waiting(patience: float = 0.0) -> Iterator[None]:
+    """Within this block, a SQLite transaction that cannot take the write lock within
+    ``patience`` seconds raises :class:`WouldWait` instead of waiting longer for it (for work
+    in the event loop, which must not wait long on a lock)."""
+    token = _PATIENCE.set(patience)
     try:
         yield
     finally:
-        _WAITS.reset(token)
+        _PATIENCE.reset(token)
 
 
-def begin_at_once(session: Session) -> bool:
-    """Begin ``session``'s transaction if SQLite's write lock is free right now, without
-    waiting for it: whether it began (False: nothing was begun; run the work where waiting
-    blocks nothing, in a thread). On PostgreSQL it begins, and may wait as it always does."""
+def begin_at_once(session: Session, *, patience: float = 0.0) -> bool:
+    """Begin ``session``'s transaction if SQLite's write lock is free now or within
+    ``patience`` seconds: whether it began (False: nothing was begun; run the work where
+    waiting blocks nothing, in a thread). On PostgreSQL it begins, and may wait as it always
+    does."""
     try:
-        with without_waiting():
+        with without_waiting(patience):
             session.connection()
     except WouldWait:
         session.rollback()

@@ -89,23 +89,31 @@ async def turn_given_back(request: Request) -> AsyncIterator[None]:
         request.scope[TURN] = turn
 
 
+LOOP_PATIENCE = 0.002
+"""How long the event loop waits for SQLite's write lock (taken by another server process)
+before it hands the wait to a thread: most transactions here end well within it, and the
+hand-off (a thread's wake-up and the GIL passed back and forth) cost more CPU than the short
+wait, about 7% of the throughput of two workers on two cores."""
+
+
 async def on_store(request: Request, session: Session, work: Callable[[], _T]) -> _T:
     """Run ``work``, a request's database work in ``session``.
 
     On SQLite, while the request holds its turn, the work runs in the event loop itself, its
-    transaction begun first: at once if the write lock is free, else by waiting for the lock
-    in a thread (another process holds it), so the loop never waits. The work is CPU
-    (SQLite's pages are in memory and a transaction here takes well under a millisecond),
-    and running it in a thread added hand-offs of Python's GIL between the loop and the
-    thread that cost more than the work. On PostgreSQL, whose round trips would stall the
-    loop, it runs in the thread pool. ``work`` must be safe to run again when a transaction
-    of its own could not begin at once (one transaction, committed last, is)."""
+    transaction begun first: if the write lock is free or frees within ``LOOP_PATIENCE``
+    (another process's transaction ending), in the loop, else by waiting for the lock in a
+    thread, so the loop never waits long. The work is CPU (SQLite's pages are in memory and
+    a transaction here takes well under a millisecond), and running it in a thread added
+    hand-offs of Python's GIL between the loop and the thread that cost more than the work.
+    On PostgreSQL, whose round trips would stall the loop, it runs in the thread pool.
+    ``work`` must be safe to run again when a transaction of its own could not begin in
+    time (one transaction, committed last, is)."""
     if request.scope.get(TURN) is None:
         return await run_in_threadpool(work)
-    if not begin_at_once(session):
+    if not begin_at_once(session, patience=LOOP_PATIENCE):
         await run_in_threadpool(session.connection)
     try:
-        with without_waiting():
+        with without_waiting(LOOP_PATIENCE):
             return work()
     except WouldWait:
         # A second transaction of the work (a refusal's lookup of a concurrent answer) found

@@ -4,6 +4,7 @@ SQLAlchemy's own ``execute`` does, in the session's transaction, on SQLite and P
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -288,6 +289,34 @@ def test_begin_at_once_begins_only_when_the_write_lock_is_free(tmp_path: Path) -
     with factory() as session:
         assert sorted(n for (n,) in session.execute(select(SAMPLES.c.note))) == ["free", "later"]
     engine.dispose()
+
+
+def test_begin_at_once_waits_for_the_write_lock_no_longer_than_its_patience(
+    tmp_path: Path,
+) -> None:
+    """What the event loop does (``api.deps.on_store``): it waits a little for another
+    process's transaction to end, and gives up (nothing begun) when that takes longer."""
+    url = f"sqlite:///{tmp_path}/patience.db"
+    engine, other_process = make_engine(url), make_engine(url)
+    scratch.create_all(engine)
+    factory = sessionmaker(bind=engine)
+    holding = other_process.connect()
+
+    holding.begin()
+    with factory() as session:
+        started = time.monotonic()
+        assert not db.begin_at_once(session, patience=0.05) and not session.in_transaction()
+        assert 0.05 <= time.monotonic() - started < 5
+    released = threading.Timer(0.05, holding.rollback)
+    released.start()
+    with factory() as session:
+        assert db.begin_at_once(session, patience=10) and session.in_transaction()
+        _INSERT.run_many(session, [{**ROW, "note": "after"}])
+        session.commit()
+    released.join()
+    holding.close()
+    engine.dispose()
+    other_process.dispose()
     other_process.dispose()
 
 
