@@ -38,6 +38,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import bindparam, event, func, insert, select, update
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 
 from bench.common import (
@@ -70,7 +71,7 @@ from panjereh.auth import tokens
 from panjereh.auth.principal import Principal
 from panjereh.clock import ManualClock
 from panjereh.config import Settings
-from panjereh.db import make_session_factory, transaction
+from panjereh.db import close_session, make_session_factory, open_session, transaction
 from panjereh.declarations import flows as declaration_flows
 from panjereh.declarations import router as declarations_router
 from panjereh.declarations.models import Declaration, DeclarationStatus
@@ -644,12 +645,18 @@ class Service:
     def _principal(self, user: Principal, now: datetime) -> Principal:
         return tokens.read(self.tokens[user.username], secret=self.secret, now=now)
 
+    def _close(self, session: Session) -> None:
+        """What ``api.deps.get_session`` does after a request."""
+        if session.in_transaction():
+            session.rollback()
+        close_session(self.factory, session)
+
     def endpoints(self) -> None:
         """One declaration through the router functions, as the API runs them minus HTTP."""
         trader = self.next_trader()
         started = time.perf_counter()
         now = self._now(timedelta(seconds=1))
-        session = self.factory()
+        session = open_session(self.factory)  # as api.deps.get_session: the kept one
         try:
             response = self.loop.run_until_complete(
                 declarations_router.file_declaration(
@@ -662,8 +669,7 @@ class Service:
                 )
             )
         finally:
-            session.rollback()
-            session.close()
+            self._close(session)
         if response.status_code != 201:
             raise BenchError(f"filing answered {response.status_code}")
         filed = json.loads(bytes(response.body))
@@ -671,7 +677,7 @@ class Service:
         for inquiry in filed["inquiries"]:
             started = time.perf_counter()
             now = self._now(timedelta(milliseconds=50))
-            session = self.factory()
+            session = open_session(self.factory)
             try:
                 response = self.loop.run_until_complete(
                     inquiries_router.decide(
@@ -685,8 +691,7 @@ class Service:
                     )
                 )
             finally:
-                session.rollback()
-                session.close()
+                self._close(session)
             if response.status_code != 200:
                 raise BenchError(f"decision answered {response.status_code}")
             self.times.answered(started)
