@@ -222,7 +222,7 @@ def begin_at_once(session: Session, *, patience: float = 0.0) -> bool:
     does."""
     try:
         with without_waiting(patience):
-            session.connection()
+            connection_of(session)
     except WouldWait:
         session.rollback()
         return False
@@ -253,46 +253,50 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 class _Session(Session):
     """A session of :func:`make_session_factory`.
 
-    In :func:`transaction` a kept session (:class:`_Held`) runs its unit of work in the
+    A kept session (:class:`_Held`, from :func:`open_session`) runs its unit of work in the
     transaction of its connection, ``unit``: the first statement begins it (one of
-    ``panjereh.statements`` on the connection itself, or the ORM, which then joins it), and
-    :meth:`commit` and :meth:`rollback` end it. The ORM's own transaction, about 30 µs to
-    begin and end, is then made only by units that use the ORM; the hottest (an agency's
-    answer) do not.
+    ``panjereh.statements`` on the connection itself, :func:`connection_of`, or the ORM,
+    which then joins it), and :meth:`commit` and :meth:`rollback` end it, running the
+    session's ``before_commit`` and ``after_rollback`` hooks as the ORM would. The ORM's own
+    transaction, about 30 µs to make, begin and end, is then made only by units that use the
+    ORM; the hottest (filing, an agency's answer) do not.
     """
 
     unit: Connection | None = None
 
     def commit(self) -> None:
         unit = self.unit
-        if unit is None:
-            super().commit()
-            return
-        if self.in_transaction():
-            super().commit()  # the flush and the before_commit hook (the chain's events)
+        if unit is None or self.in_transaction():
+            super().commit()  # joined to the unit's transaction, it ends only its own part
         else:
-            from panjereh.audit.chain import append_pending
-
-            append_pending(self)  # what the before_commit hook does
-        if unit.in_transaction():
+            self.dispatch.before_commit(self)  # the hooks (the audit chain's events)
+        if unit is not None and unit.in_transaction():
             unit.commit()
 
     def rollback(self) -> None:
-        super().rollback()
         unit = self.unit
-        if unit is not None:
-            from panjereh.audit.chain import discard_pending
-
-            discard_pending(self)  # what the after_rollback hook does
-            if unit.in_transaction():
-                unit.rollback()
+        if unit is None or self.in_transaction():
+            super().rollback()  # joined to the unit's transaction, it rolls that back too
+        if unit is not None and unit.in_transaction():  # begun by statements alone
+            unit.rollback()
+            self.dispatch.after_rollback(self)  # the hooks (pending events dropped)
 
 
 def unit_connection(session: Session) -> Connection | None:
     """The connection whose own transaction ``session``'s unit of work runs in (see
-    :class:`_Session`), for a statement to begin it; None when the session begins its
-    transactions itself."""
+    :class:`_Session`); None when the session begins its transactions itself."""
     return getattr(session, "unit", None)
+
+
+def connection_of(session: Session) -> Connection:
+    """The connection ``session``'s transaction runs on, begun if it was not: the unit's
+    (see :class:`_Session`), or the one the session begins with the ORM's transaction."""
+    unit = unit_connection(session)
+    if unit is None:
+        return session.connection()
+    if not unit.in_transaction():
+        unit.begin()
+    return unit
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -357,8 +361,8 @@ class _Held:
                 if len(self.idle) + len(self.used) >= self.LIMIT:
                     return None
                 connection = factory.kw["bind"].connect()
-                # In transaction() the ORM joins the transaction begun on the connection,
-                # leaving its commit to the unit (_Session); elsewhere it begins its own.
+                # The ORM joins the unit's transaction begun on the connection, leaving its
+                # end to the unit (_Session), or begins it itself.
                 session = factory(bind=connection, join_transaction_mode="rollback_only")
                 pair = self.used[thread] = (connection, session)
             return pair[1]
@@ -404,12 +408,19 @@ def open_session(factory: sessionmaker[Session]) -> Session:
     is free (see :class:`_Held`), else a new one. End it with :func:`close_session`."""
     held = _held.get(factory)
     kept = held.take(factory) if held is not None else None
-    return kept if kept is not None else factory()
+    if kept is None:
+        return factory()
+    if isinstance(kept, _Session) and isinstance(kept.bind, Connection):
+        kept.unit = kept.bind
+    return kept
 
 
 def close_session(factory: sessionmaker[Session], session: Session) -> None:
-    """Close ``session`` (from :func:`open_session`, in the same thread); a kept one is kept
-    for the thread's next unit of work."""
+    """Close ``session`` (from :func:`open_session`, in the same thread), rolling back what
+    it did not commit; a kept one is kept for the thread's next unit of work."""
+    unit = unit_connection(session)
+    if unit is not None and unit.in_transaction():
+        session.rollback()
     session.close()
     if isinstance(session, _Session):
         session.unit = None
@@ -420,13 +431,9 @@ def close_session(factory: sessionmaker[Session], session: Session) -> None:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error.
-
-    On a kept connection (SQLite, see :class:`_Held`) the unit runs in the connection's own
-    transaction (see :class:`_Session`)."""
+    """One unit of work: commit on success, roll back on any error (on a kept connection, in
+    the connection's own transaction: see :class:`_Session`)."""
     session = open_session(factory)
-    if isinstance(session, _Session) and isinstance(session.bind, Connection):
-        session.unit = session.bind
     try:
         yield session
         session.commit()

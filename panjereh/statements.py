@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from panjereh.db import once_per_transaction, unit_connection
+from panjereh.db import connection_of, once_per_transaction
 
 Processor = Callable[[Any], Any]
 
@@ -155,11 +155,7 @@ def _driver(session: Session) -> tuple[Any, Dialect]:
 
 
 def _driver_of(session: Session) -> tuple[Any, Dialect]:
-    connection = unit_connection(session)
-    if connection is None:
-        connection = session.connection()
-    elif not connection.in_transaction():
-        connection.begin()  # the unit's transaction (see panjereh.db.transaction)
+    connection = connection_of(session)
     return connection.connection.dbapi_connection, connection.dialect
 
 

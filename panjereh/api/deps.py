@@ -18,7 +18,14 @@ from panjereh.auth import tokens
 from panjereh.auth.principal import Principal
 from panjereh.clock import Clock
 from panjereh.config import Settings
-from panjereh.db import WouldWait, begin_at_once, close_session, open_session, without_waiting
+from panjereh.db import (
+    WouldWait,
+    begin_at_once,
+    close_session,
+    connection_of,
+    open_session,
+    without_waiting,
+)
 from panjereh.errors import Unauthorized
 from panjereh.exchange import credentials
 
@@ -111,7 +118,7 @@ async def on_store(request: Request, session: Session, work: Callable[[], _T]) -
     if request.scope.get(TURN) is None:
         return await run_in_threadpool(work)
     if not begin_at_once(session, patience=LOOP_PATIENCE):
-        await run_in_threadpool(session.connection)
+        await run_in_threadpool(connection_of, session)
     try:
         with without_waiting(LOOP_PATIENCE):
             return work()
