@@ -297,3 +297,24 @@ def test_a_transaction_takes_sqlites_write_lock_at_its_first_statement(
     finally:
         other.close()
         engine.dispose()
+
+
+def test_a_session_opened_for_a_request_commits_what_it_commits_and_no_more(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """What ``api.deps.get_session`` does: the request commits (``session.commit()``), or
+    its session is closed with its work uncommitted, which is then rolled back (on SQLite
+    its kept connection's transaction, begun by a statement alone)."""
+    _, events = _stored(session_factory)
+    session = open_session(session_factory)
+    _event(session)
+    close_session(session_factory, session)
+    assert _stored(session_factory)[1] == events
+    session = open_session(session_factory)
+    try:
+        _event(session)
+        session.commit()
+        _event(session)  # after the commit: a new transaction, not committed
+    finally:
+        close_session(session_factory, session)
+    assert _stored(session_factory)[1] == events + 1
