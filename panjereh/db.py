@@ -364,6 +364,8 @@ class _Held:
                 # The ORM joins the unit's transaction begun on the connection, leaving its
                 # end to the unit (_Session), or begins it itself.
                 session = factory(bind=connection, join_transaction_mode="rollback_only")
+                if isinstance(session, _Session):
+                    session.unit = connection
                 pair = self.used[thread] = (connection, session)
             return pair[1]
         self.used[thread] = pair
@@ -408,11 +410,7 @@ def open_session(factory: sessionmaker[Session]) -> Session:
     is free (see :class:`_Held`), else a new one. End it with :func:`close_session`."""
     held = _held.get(factory)
     kept = held.take(factory) if held is not None else None
-    if kept is None:
-        return factory()
-    if isinstance(kept, _Session) and isinstance(kept.bind, Connection):
-        kept.unit = kept.bind
-    return kept
+    return kept if kept is not None else factory()
 
 
 def close_session(factory: sessionmaker[Session], session: Session) -> None:
@@ -422,8 +420,6 @@ def close_session(factory: sessionmaker[Session], session: Session) -> None:
     if unit is not None and unit.in_transaction():
         session.rollback()
     session.close()
-    if isinstance(session, _Session):
-        session.unit = None
     held = _held.get(factory)
     if held is not None:
         held.give_back(session)
