@@ -38,7 +38,6 @@ from typing import Any
 
 import httpx
 from sqlalchemy import bindparam, event, func, insert, select, update
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 
 from bench.common import (
@@ -645,12 +644,6 @@ class Service:
     def _principal(self, user: Principal, now: datetime) -> Principal:
         return tokens.read(self.tokens[user.username], secret=self.secret, now=now)
 
-    def _close(self, session: Session) -> None:
-        """What ``api.deps.get_session`` does after a request."""
-        if session.in_transaction():
-            session.rollback()
-        close_session(self.factory, session)
-
     def endpoints(self) -> None:
         """One declaration through the router functions, as the API runs them minus HTTP."""
         trader = self.next_trader()
@@ -669,7 +662,7 @@ class Service:
                 )
             )
         finally:
-            self._close(session)
+            close_session(self.factory, session)
         if response.status_code != 201:
             raise BenchError(f"filing answered {response.status_code}")
         filed = json.loads(bytes(response.body))
@@ -691,7 +684,7 @@ class Service:
                     )
                 )
             finally:
-                self._close(session)
+                close_session(self.factory, session)
             if response.status_code != 200:
                 raise BenchError(f"decision answered {response.status_code}")
             self.times.answered(started)

@@ -262,7 +262,12 @@ class _Session(Session):
     ORM; the hottest (filing, an agency's answer) do not.
     """
 
-    unit: Connection | None = None
+    @property
+    def unit(self) -> Connection | None:
+        """The connection this session is bound to when it is kept (:class:`_Held`); None for
+        a session of the engine, which begins its transactions itself."""
+        bind = self.bind
+        return bind if isinstance(bind, Connection) else None
 
     def commit(self) -> None:
         unit = self.unit
@@ -285,7 +290,7 @@ class _Session(Session):
 def unit_connection(session: Session) -> Connection | None:
     """The connection whose own transaction ``session``'s unit of work runs in (see
     :class:`_Session`); None when the session begins its transactions itself."""
-    return getattr(session, "unit", None)
+    return session.unit if isinstance(session, _Session) else None
 
 
 def connection_of(session: Session) -> Connection:
@@ -364,8 +369,6 @@ class _Held:
                 # The ORM joins the unit's transaction begun on the connection, leaving its
                 # end to the unit (_Session), or begins it itself.
                 session = factory(bind=connection, join_transaction_mode="rollback_only")
-                if isinstance(session, _Session):
-                    session.unit = connection
                 pair = self.used[thread] = (connection, session)
             return pair[1]
         self.used[thread] = pair

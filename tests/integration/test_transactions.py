@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from panjereh.agencies.models import Agency
 from panjereh.audit import chain
+from panjereh.audit.models import Event
 from panjereh.auth.principal import SYSTEM
 from panjereh.db import (
     close_session,
@@ -202,7 +203,7 @@ def _stored(session_factory: sessionmaker[Session]) -> tuple[set[str], int]:
     """The test agencies stored, and how many events the chain holds."""
     with transaction(session_factory) as session:
         codes = set(session.scalars(select(Agency.code).where(Agency.code.like("Z%"))))
-        return codes, session.scalar(select(func.count()).select_from(chain.Event)) or 0
+        return codes, session.scalar(select(func.count()).select_from(Event)) or 0
 
 
 def _event(session: Session) -> None:
