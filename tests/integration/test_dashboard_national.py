@@ -4,6 +4,7 @@ dashboard whose figures agree with the generator's own per-inquiry rows."""
 from __future__ import annotations
 
 import csv
+import gc
 import subprocess
 import sys
 from collections import Counter
@@ -31,6 +32,7 @@ def test_a_small_national_history_is_chained_and_its_dashboard_adds_up(
     facts = tmp_path / "facts.csv"
     summary = national.generate(engine, inquiries=600, years=0.15, seed=7, now=START, facts=facts)
     assert summary.inquiries >= 500 and summary.events > 2 * summary.inquiries
+    assert gc.isenabled()  # the generator runs without the cycle collector, then gives it back
     with session_factory() as session:
         assert chain.verify(session).ok
         assert session.scalar(select(func.count()).select_from(Inquiry)) == summary.inquiries
