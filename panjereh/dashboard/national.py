@@ -39,7 +39,6 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
@@ -465,7 +464,7 @@ def _write_log(
     """The log's process (see ``_Log``): chain and write each event handed over, fold the
     dashboard from it and write its rollup rows as they settle; at the end the chain's head,
     and what is open."""
-    gc.disable()  # a process of its own: see ``_without_cycle_collector``
+    gc.disable()  # a process of its own: see ``projector.without_cycle_collector``
     engine = make_engine(url)
     sink: _Sink | None = None
     try:
@@ -1339,22 +1338,6 @@ def _create_indexes(engine: Engine, definitions: list[str]) -> None:
         connection.execute(text("ANALYZE"))
 
 
-@contextmanager
-def _without_cycle_collector() -> Iterator[None]:
-    """Run without Python's cycle collector. The generator's two processes hold millions of
-    long-lived objects (events waiting for their hour, open inquiries, the dashboard's cells)
-    and make almost no reference cycles: the collector walked the whole heap again and again
-    to free a few hundred objects, a third of both processes' time at a million inquiries and
-    more as the heap grows. Reference counting still frees everything else."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
-
-
 def _columns(model: Any) -> tuple[str, ...]:
     return tuple(c.name for c in model.__table__.columns)
 
@@ -1402,7 +1385,7 @@ def generate(
     facts_file = facts.open("w", newline="", encoding="utf-8") if facts else None
     log: _Log | None = None
     written = False
-    with _without_cycle_collector():
+    with projector.without_cycle_collector():
         try:
             places = {(n.agency, t.province) for t in templates for n in t.needs}
             log = _Log(engine, version, places, head)

@@ -1,13 +1,16 @@
-"""The dashboard's pure parts: histogram bins and percentiles, periods and their pieces."""
+"""The dashboard's pure parts: histogram bins and percentiles, periods and their pieces, and
+how a replay runs."""
 
 from __future__ import annotations
 
+import gc
 from datetime import date
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from panjereh.dashboard import histogram, periods
+from panjereh.dashboard import histogram, periods, projector
 from panjereh.dashboard.projector import normalise_reason
 
 
@@ -91,3 +94,20 @@ def test_reasons_are_counted_once_however_they_are_typed() -> None:
         "lab  test FAILED - batch ۷"
     )
     assert normalise_reason("  ") == ""
+
+
+def test_a_replay_runs_without_the_cycle_collector_and_gives_it_back() -> None:
+    assert gc.isenabled()
+    with projector.without_cycle_collector():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), projector.without_cycle_collector():
+        raise RuntimeError("a failed replay")
+    assert gc.isenabled()
+    gc.disable()  # whoever turned it off before keeps it off
+    try:
+        with projector.without_cycle_collector():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
