@@ -1342,6 +1342,7 @@ def _columns(model: Any) -> tuple[str, ...]:
     return tuple(c.name for c in model.__table__.columns)
 
 
+@projector.without_cycle_collector()
 def generate(
     engine: Engine,
     *,
@@ -1385,65 +1386,64 @@ def generate(
     facts_file = facts.open("w", newline="", encoding="utf-8") if facts else None
     log: _Log | None = None
     written = False
-    with projector.without_cycle_collector():
-        try:
-            places = {(n.agency, t.province) for t in templates for n in t.needs}
-            log = _Log(engine, version, places, head)
-            with factory() as session:
-                history = _History(
-                    session,
-                    sink,
-                    rng=rng,
-                    now=now,
-                    start=start,
-                    facts=facts_file,
-                    places=places,
-                    log=log,
-                    seq=head[0],
-                )
-                session.commit()
-                holidays = next(iter(history.calendars.values())).holidays
-                first, last = start.astimezone(TEHRAN).date(), now.astimezone(TEHRAN).date()
-                days = _filing_days(first, last, holidays)
-                total = sum(w for _, w in days)
-                carry = 0.0
-                # Cumulative once: ``choices`` would add up 4,000 weights at every call.
-                popular = list(itertools.accumulate(1.0 / (1 + i) for i in range(len(templates))))
-                for day, weight in days:
-                    carry += declarations * weight / total
-                    count = int(carry)
-                    carry -= count
-                    for at in _times(rng, day, count):
-                        if at >= now:
-                            continue
-                        template = (
-                            rng.choices(templates, cum_weights=popular)[0]
-                            if rng.random() < 0.3
-                            else rng.choice(templates)
-                        )
-                        trader = rng.choice(traders[template.office])
-                        history.file(template, at, trader, officers, heads)
-                    if day.day == 1:
-                        history.fold()
-                        sink.commit()
-                        say(
-                            f"  {day}: {history.declarations:,} declarations, "
-                            f"{history.inquiries:,} inquiries, {history.seq:,} events"
-                        )
-                history.finish()
-                history.fold()
-                sink.commit()
-            counts = dict(sink.counts)
-            counts.update(log.finish(now))
-            written = True
-        finally:
-            sink.close()
-            if log is not None:
-                log.close()
-            if facts_file is not None:
-                facts_file.close()
-            if not written:  # what was written stays; the store keeps its indexes all the same
-                _create_indexes(engine, definitions)
+    try:
+        places = {(n.agency, t.province) for t in templates for n in t.needs}
+        log = _Log(engine, version, places, head)
+        with factory() as session:
+            history = _History(
+                session,
+                sink,
+                rng=rng,
+                now=now,
+                start=start,
+                facts=facts_file,
+                places=places,
+                log=log,
+                seq=head[0],
+            )
+            session.commit()
+            holidays = next(iter(history.calendars.values())).holidays
+            first, last = start.astimezone(TEHRAN).date(), now.astimezone(TEHRAN).date()
+            days = _filing_days(first, last, holidays)
+            total = sum(w for _, w in days)
+            carry = 0.0
+            # Cumulative once: ``choices`` would add up 4,000 weights at every call.
+            popular = list(itertools.accumulate(1.0 / (1 + i) for i in range(len(templates))))
+            for day, weight in days:
+                carry += declarations * weight / total
+                count = int(carry)
+                carry -= count
+                for at in _times(rng, day, count):
+                    if at >= now:
+                        continue
+                    template = (
+                        rng.choices(templates, cum_weights=popular)[0]
+                        if rng.random() < 0.3
+                        else rng.choice(templates)
+                    )
+                    trader = rng.choice(traders[template.office])
+                    history.file(template, at, trader, officers, heads)
+                if day.day == 1:
+                    history.fold()
+                    sink.commit()
+                    say(
+                        f"  {day}: {history.declarations:,} declarations, "
+                        f"{history.inquiries:,} inquiries, {history.seq:,} events"
+                    )
+            history.finish()
+            history.fold()
+            sink.commit()
+        counts = dict(sink.counts)
+        counts.update(log.finish(now))
+        written = True
+    finally:
+        sink.close()
+        if log is not None:
+            log.close()
+        if facts_file is not None:
+            facts_file.close()
+        if not written:  # what was written stays; the store keeps its indexes all the same
+            _create_indexes(engine, definitions)
     generated = time.perf_counter() - started
     say(f"  written in {generated:.0f} s; indexing")
     t0 = time.perf_counter()

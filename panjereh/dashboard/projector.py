@@ -1323,7 +1323,8 @@ def without_cycle_collector() -> Iterator[None]:
     national generator also the events waiting for their hour) and makes almost no reference
     cycles: the collector walked all of them again and again to free a few hundred objects, a
     third of a rebuild's time at two million inquiries and of both of the generator's processes
-    at one million, more as the heap grows. Reference counting still frees everything else."""
+    at one million, more as the heap grows. Reference counting still frees everything else.
+    Also a decorator (``rebuild``, ``national.generate``)."""
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -1333,6 +1334,7 @@ def without_cycle_collector() -> Iterator[None]:
             gc.enable()
 
 
+@without_cycle_collector()
 def rebuild(
     factory: sessionmaker[Session], *, limit: int = 100_000, now: datetime | None = None
 ) -> int:
@@ -1341,7 +1343,7 @@ def rebuild(
     figures to the rebuilt ones at once, and a rebuild that fails leaves the old ones. Returns
     how many events were projected."""
     total = 0
-    with without_cycle_collector(), transaction(factory) as session:
+    with transaction(factory) as session:
         reset(session)
         replay = Replay(session)
         last = None
