@@ -25,7 +25,6 @@ before most deadlines so that its clock stops: the case the dashboard's pause fi
 from __future__ import annotations
 
 import csv
-import gc
 import hashlib
 import heapq
 import itertools
@@ -282,10 +281,13 @@ class _Sink:
         self.connection.close()
 
 
-def _sqlite_instant(value: datetime | None) -> str | None:
-    """An instant as the application's UTC column type stores it on SQLite."""
+def _sqlite_instant(value: datetime | str | None) -> str | None:
+    """An instant (or its ISO 8601 text, as events carry it) as the application's UTC column
+    type stores it on SQLite."""
     if value is None:
         return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
@@ -454,6 +456,7 @@ def _link(
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+@projector.without_cycle_collector()
 def _write_log(
     url: str,
     version: int,
@@ -464,7 +467,6 @@ def _write_log(
     """The log's process (see ``_Log``): chain and write each event handed over, fold the
     dashboard from it and write its rollup rows as they settle; at the end the chain's head,
     and what is open."""
-    gc.disable()  # a process of its own: see ``projector.without_cycle_collector``
     engine = make_engine(url)
     sink: _Sink | None = None
     try:
@@ -490,7 +492,7 @@ def _write_log(
             apply, fold = replay.apply, replay.fold
             expect_inquiry, expect_declaration = replay.expect_inquiry, replay.expect_declaration
             add, make, detail_of = sink.add, _Event._make, projector.detail_of
-            instant, text_instants = datetime.fromisoformat, sink.postgres
+            instant = datetime.fromisoformat
             seq, prev = head
             last_at: datetime | None = None
             end: tuple[Any, ...] | None = None
@@ -506,9 +508,8 @@ def _write_log(
                         )
                         link = _link(seq, stamp, actor_id, actor, kind, declaration_id,
                                      inquiry_id, before, after, text, prev)  # fmt: skip
-                        add("events", (seq, stamp if text_instants else at, actor_id, actor,
-                                       kind, declaration_id, inquiry_id, before, after, text,
-                                       prev, link))  # fmt: skip
+                        add("events", (seq, stamp, actor_id, actor, kind, declaration_id,
+                                       inquiry_id, before, after, text, prev, link))  # fmt: skip
                         prev, last_at = link, at
                         apply(
                             make((seq, at, kind, declaration_id, inquiry_id, after,

@@ -1324,7 +1324,7 @@ def without_cycle_collector() -> Iterator[None]:
     cycles: the collector walked all of them again and again to free a few hundred objects, a
     third of a rebuild's time at two million inquiries and of both of the generator's processes
     at one million, more as the heap grows. Reference counting still frees everything else.
-    Also a decorator (``rebuild``, ``national.generate``)."""
+    Also a decorator (``rebuild``, ``national.generate`` and its log's process)."""
     collecting = gc.isenabled()
     gc.disable()
     try:
