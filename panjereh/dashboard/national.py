@@ -46,6 +46,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
+from psycopg.adapt import Dumper
+from psycopg.pq import Format
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
@@ -101,6 +103,8 @@ _BATCH = 20_000  # messages handed to the log's process at a time
 _AHEAD = 64  # batches the planner may be ahead of the log's process (a month's fold is long)
 # What the planner hands the log's process besides events (whose first value is their seq).
 _FOLD, _DECLARATION, _INQUIRY, _END = "fold", "declaration", "inquiry", "end"
+_TEXT, _JSONB = 25, 3802  # PostgreSQL's type oids
+_AS_TEXT = {1042: _TEXT, 114: _TEXT}  # char, json
 _OFFICE_WEIGHT = {code: profile.weight for code, profile in OFFICES.items()}
 _WEEKDAY = {0: 1.0, 1: 1.0, 2: 0.95, 3: 0.35, 4: 0.03, 5: 1.05, 6: 1.0}
 
@@ -204,9 +208,21 @@ def _templates(rng: random.Random, document: Any, version: int, count: int) -> l
 # -- writing rows fast ---------------------------------------------------------------------
 
 
+class _JsonText(Dumper):
+    """JSON already serialised (``str``), for a ``jsonb`` column in a binary ``COPY``: the
+    format's version byte, then the text (psycopg's own jsonb dumper serialises an object)."""
+
+    format = Format.BINARY
+    oid = _JSONB
+
+    def dump(self, obj: str) -> bytes:
+        return b"\x01" + obj.encode()
+
+
 class _Sink:
-    """Buffers rows per table and writes them in bulk: COPY on PostgreSQL, executemany on
-    SQLite (values converted to what the application's column types store there)."""
+    """Buffers rows per table and writes them in bulk: binary COPY on PostgreSQL (no
+    timestamps or numbers to format here and parse there), executemany on SQLite (values
+    converted to what the application's column types store there)."""
 
     def __init__(self, engine: Engine, tables: Mapping[str, Sequence[str]]) -> None:
         self.engine = engine
@@ -218,8 +234,12 @@ class _Sink:
         self.buffers: dict[str, list[tuple[Any, ...]]] = {name: [] for name in tables}
         self.counts: dict[str, int] = dict.fromkeys(tables, 0)
         self.connection = engine.raw_connection()
+        self.wire: dict[str, list[int]] = {}
         cursor = self.connection.cursor()
         if self.postgres:
+            cursor.adapters.register_dumper(None, _JsonText)
+            for table, columns in tables.items():
+                self.wire[table] = _wire_types(cursor, table, columns)
             cursor.execute("SET synchronous_commit = off")
             try:
                 cursor.execute("SET session_replication_role = replica")  # no FK triggers
@@ -253,7 +273,9 @@ class _Sink:
         cursor = self.connection.cursor()
         if self.postgres:
             names = ", ".join(f'"{c}"' for c in columns)
-            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            cursor.adapters.register_dumper(None, _JsonText)
+            with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(self.wire[table])
                 for row in rows:
                     copy.write_row(row)
         else:
@@ -281,13 +303,23 @@ class _Sink:
         self.connection.close()
 
 
-def _sqlite_instant(value: datetime | str | None) -> str | None:
-    """An instant (or its ISO 8601 text, as events carry it) as the application's UTC column
-    type stores it on SQLite."""
+def _wire_types(cursor: Any, table: str, columns: Sequence[str]) -> list[int]:
+    """The types (oids) a binary ``COPY`` sends ``columns`` of ``table`` as: each column's
+    own, but text for ``char``/``json`` (their binary form is their text; psycopg has no
+    binary dumper for ``char``)."""
+    cursor.execute(
+        "SELECT attname, atttypid::int FROM pg_attribute"
+        " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+        (table,),
+    )
+    found = dict(cursor.fetchall())
+    return [_AS_TEXT.get(found[c], found[c]) for c in columns]
+
+
+def _sqlite_instant(value: datetime | None) -> str | None:
+    """An instant as the application's UTC column type stores it on SQLite."""
     if value is None:
         return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
@@ -508,7 +540,7 @@ def _write_log(
                         )
                         link = _link(seq, stamp, actor_id, actor, kind, declaration_id,
                                      inquiry_id, before, after, text, prev)  # fmt: skip
-                        add("events", (seq, stamp, actor_id, actor, kind, declaration_id,
+                        add("events", (seq, at, actor_id, actor, kind, declaration_id,
                                        inquiry_id, before, after, text, prev, link))  # fmt: skip
                         prev, last_at = link, at
                         apply(
