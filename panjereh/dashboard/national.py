@@ -312,8 +312,8 @@ def _wire_types(cursor: Any, table: str, columns: Sequence[str]) -> list[int]:
         " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
         (table,),
     )
-    found = dict(cursor.fetchall())
-    return [_AS_TEXT.get(found[c], found[c]) for c in columns]
+    found: dict[str, int] = dict(cursor.fetchall())
+    return [_AS_TEXT.get(oid, oid) for oid in (found[c] for c in columns)]
 
 
 def _sqlite_instant(value: datetime | None) -> str | None:
