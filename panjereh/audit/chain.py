@@ -58,6 +58,11 @@ def record(
     )
 
 
+canonical_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+"""The canonical JSON text the chain hashes: keys sorted, no spaces, UTF-8 as is (one encoder
+made once: ``json.dumps`` with options makes a new one at every call)."""
+
+
 def digest(
     *,
     seq: int,
@@ -73,7 +78,7 @@ def digest(
     prev_hash: str,
 ) -> str:
     """The hash of one event: SHA-256 over canonical JSON of its content and the previous hash."""
-    body = json.dumps(
+    body = canonical_json(
         [
             seq,
             at.isoformat(),
@@ -87,9 +92,6 @@ def digest(
             data,
             prev_hash,
         ],
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
     )
     return hashlib.sha256(body.encode()).hexdigest()
 

@@ -9,7 +9,8 @@ and manual escalations stay at the top level.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import itertools
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,10 +48,25 @@ def schedule(
 ) -> list[Rung]:
     """Every rung of the ladder with its time, in firing order (times never decrease, since
     steps are validated in order); ``limit`` stops after that many rungs."""
+    found = rungs(policy, calendar, due_at=due_at, running_since=running_since,
+                  budget_minutes=budget_minutes)  # fmt: skip
+    return list(found if limit is None else itertools.islice(found, limit))
+
+
+def rungs(
+    policy: EscalationPolicy,
+    calendar: BusinessCalendar,
+    *,
+    due_at: datetime,
+    running_since: datetime,
+    budget_minutes: int,
+) -> Iterator[Rung]:
+    """The rungs of ``schedule`` one at a time, each computed when it is asked for: a caller
+    that needs only those due by some instant stops at the first one after it."""
     day = business_day_minutes(calendar, due_at)
     left = calendar.business_minutes_between(running_since, due_at)
     spent_before = max(0, budget_minutes - left)
-    rungs: list[Rung] = []
+    last: Rung | None = None
     for level, step in enumerate(policy.steps, start=1):
         offset = step.business_days_after_deadline * day
         if offset < 0:
@@ -60,15 +76,12 @@ def schedule(
                 at = min(at, calendar.add_business_minutes(running_since, spend))
         else:
             at = calendar.add_business_minutes(due_at, offset) if offset else due_at
-        rungs.append(Rung(0, step.name, at, step.notify, step.immediate_report, level))
-        if limit is not None and len(rungs) >= limit:
-            return rungs
-    if policy.repeat is not None and rungs:
-        last = rungs[-1]
+        last = Rung(0, step.name, at, step.notify, step.immediate_report, level)
+        yield last
+    if policy.repeat is not None and last is not None:
         for n in range(1, policy.repeat.max_times + 1):
             at = calendar.add_business_minutes(last.at, n * policy.repeat.every_business_days * day)
-            rungs.append(Rung(n, "repeat", at, policy.repeat.notify, False, last.level))
-    return rungs
+            yield Rung(n, "repeat", at, policy.repeat.notify, False, last.level)
 
 
 def due_rungs(

@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from panjereh.audit import chain
 from panjereh.dashboard import national, periods, projector, queries
 from panjereh.db import transaction
-from panjereh.escalation import sweep
+from panjereh.escalation import ladder, sweep
+from panjereh.inquiries import clock as inquiry_clock
 from panjereh.inquiries.models import Inquiry
+from panjereh.inquiries.states import InquiryState
 from tests.conftest import START
 from tests.dashboards import dump
 from tests.processes import ROOT, environment
@@ -69,6 +71,20 @@ def test_a_small_national_history_is_chained_and_its_dashboard_adds_up(
     assert projector.rebuild(session_factory, limit=1000) >= summary.events
     with session_factory() as session:
         assert dump(session) == folded
+    # Each open inquiry's ladder is where the engine's own clock puts it: every rung due
+    # before now has fired, and the worker will next look at it when its next rung is due.
+    with session_factory() as session:
+        running = session.scalars(
+            select(Inquiry).where(Inquiry.state == InquiryState.AWAITING_ANSWER.value)
+        ).all()
+        assert len(running) > 20
+        for inquiry in running:
+            rungs = inquiry_clock.schedule(
+                session, inquiry_clock.calendar_of(session, inquiry), inquiry
+            )
+            fired = inquiry_clock.fired_steps(session, inquiry.id)
+            assert ladder.due_rungs(rungs, fired=fired, now=START - timedelta(seconds=1)) == []
+            assert inquiry.next_action_at == ladder.next_rung_at(rungs, fired=fired), inquiry.id
     # The store stays usable: the worker's sweep runs over what the generator left open.
     with transaction(session_factory) as session:
         sweep.sweep(session, now=START + timedelta(minutes=1), limit=500)

@@ -1,17 +1,18 @@
-"""The dashboard's pure parts: histogram bins and percentiles, periods and their pieces, and
-how a replay runs."""
+"""The dashboard's pure parts: histogram bins and percentiles, periods and their pieces, how a
+replay runs, and the national generator's ISO text."""
 
 from __future__ import annotations
 
 import gc
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from panjereh.dashboard import histogram, periods, projector
+from panjereh.dashboard import histogram, national, periods, projector
 from panjereh.dashboard.projector import normalise_reason
+from panjereh.sla.calendar import TEHRAN
 
 
 def test_bins_cover_every_duration_and_are_at_most_a_tenth_wide() -> None:
@@ -111,3 +112,16 @@ def test_a_replay_runs_without_the_cycle_collector_and_gives_it_back() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.datetimes(
+        min_value=datetime(1900, 1, 1),
+        max_value=datetime(2200, 1, 1),
+        timezones=st.sampled_from([UTC, TEHRAN, timezone(timedelta(hours=-5))]),
+    )
+)
+def test_the_national_generators_iso_text_is_isoformats(instant: datetime) -> None:
+    assert national._iso(instant) == instant.isoformat()
+    assert national._iso(instant) == instant.isoformat()  # the second time from its caches
