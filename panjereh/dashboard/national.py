@@ -135,8 +135,9 @@ class NationalSummary:
             f"National history {self.first_day} .. {self.last_day}: {self.declarations:,} "
             f"declarations, {self.items:,} goods lines, {self.inquiries:,} inquiries, "
             f"{self.events:,} chained events ({self.escalations:,} escalation steps).",
-            f"Written with its dashboard in {self.seconds_generate:.0f} s, indexed in "
-            f"{self.seconds_index:.0f} s, dashboard tables vacuumed and analysed in "
+            f"Written with its dashboard in {self.seconds_generate:.0f} s (the other tables "
+            f"indexed meanwhile), the events indexed in {self.seconds_index:.0f} s, dashboard "
+            "tables vacuumed and analysed in "
             f"{self.seconds_project:.0f} s; {self.seconds_total / 60:.1f} minutes in all.",
         ]
 
@@ -442,13 +443,16 @@ class _Log:
             raise RuntimeError(f"the national log's process failed:\n{value}")
         return value
 
-    def finish(self, now: datetime) -> dict[str, int]:
-        """Hand over what is left and wait for the log, its head and the dashboard to be
-        written; how many rows it wrote, by table."""
+    def end(self, now: datetime) -> None:
+        """Hand over what is left: the history ends at ``now``."""
         self.add((_END, now))
         self._hand_over()
         self.outbox.put(None)
         self.sender.join()
+
+    def wait(self) -> dict[str, int]:
+        """Wait for the log, its head and the dashboard to be written (after ``end``); how
+        many rows it wrote, by table."""
         counts: dict[str, int] = self._answer()
         self.process.join()
         return counts
@@ -534,8 +538,8 @@ def _write_log(
                 for message in pickle.loads(pipe.recv_bytes()):  # noqa: S301 - our own planner
                     tag = message[0]
                     if tag.__class__ is int:
-                        seq, stamp, actor_id, actor, kind, declaration_id, inquiry_id = message[:7]
-                        before, after, data = message[7:]
+                        (seq, stamp, actor_id, actor, kind, declaration_id, inquiry_id, before,
+                         after, data) = message  # fmt: skip
                         at = instant(stamp)
                         text = canonical(data)
                         link = _link(seq, stamp, actor_id, actor, kind, declaration_id,
@@ -550,7 +554,8 @@ def _write_log(
                     elif tag == _INQUIRY:
                         expect_inquiry(*message[1:])
                     elif tag == _DECLARATION:
-                        expect_declaration(*message[1:])
+                        _, declaration_id, key, value, stamp = message
+                        expect_declaration(declaration_id, key, value, instant(stamp))
                     elif tag == _FOLD:
                         fold(message[1])
                     else:
@@ -709,7 +714,7 @@ class _History:
         # The log, and the dashboard folded from it as it is written (no reading it back).
         self.log = log
         self.unfolded_since: datetime | None = None
-        self.goods: dict[int, tuple[tuple[str, int], list[tuple[str, int]]]] = {}
+        self.goods: dict[int, tuple[tuple[Any, int], list[tuple[Any, int]]]] = {}
         self.rates = projector.Rates(session).of(self.version)
 
     def _max(self, column: Any) -> int:
@@ -792,27 +797,28 @@ class _History:
             self.unfolded_since = None
 
     def _expect(self, template: _Template, declaration_id: int, plans: list[_Plan]) -> None:
-        """Tell the dashboard the groups and values of a declaration and its inquiries."""
+        """Tell the dashboard the groups and values of a declaration and its inquiries (the
+        same group tuples for every declaration of a template: pickled once per batch)."""
         log = self.log
         found = self.goods.get(id(template))
         if found is None:
             goods = {n: (item[0], item[5], item[6]) for n, item in enumerate(template.items, 1)}
+            where = (template.province, template.office)
+            chapter, value = projector.declaration_goods(goods, self.rates)
+            per_need = []
+            for need in template.needs:
+                lines = json.loads(need.item_lines)
+                chapter_of_need, value_of_need = projector.inquiry_goods(lines, goods, self.rates)
+                key = (need.agency, need.inquiry_type, *where, chapter_of_need)
+                per_need.append((key, value_of_need))
             found = self.goods[id(template)] = (
-                projector.declaration_goods(goods, self.rates),
-                [
-                    projector.inquiry_goods(json.loads(n.item_lines), goods, self.rates)
-                    for n in template.needs
-                ],
+                ((projector.GOODS, projector.GOODS, *where, chapter), value),
+                per_need,
             )
-        (chapter, value), per_need = found
-        where = (template.province, template.office)
-        log.add(
-            (_DECLARATION, declaration_id, (projector.GOODS, projector.GOODS, *where, chapter),
-             value, plans[0].received)
-        )  # fmt: skip
-        for plan, (chapter, value) in zip(plans, per_need, strict=True):
-            need = plan.need
-            key = (need.agency, need.inquiry_type, *where, chapter)
+        (key, value), per_need = found
+        # The filing instant goes over as text, as the events' do.
+        log.add((_DECLARATION, declaration_id, key, value, _iso(plans[0].received)))
+        for plan, (key, value) in zip(plans, per_need, strict=True):
             log.add((_INQUIRY, plan.inquiry_id, declaration_id, key, value))
 
     def finish(self) -> None:
@@ -1362,12 +1368,12 @@ _SECONDARY_INDEXES = {
 }  # fmt: skip
 
 
-def _drop_indexes(engine: Engine) -> list[str]:
+def _drop_indexes(engine: Engine) -> dict[str, list[str]]:
     """Drop the secondary indexes of the bulk tables (rebuilt once after the load); returns
-    their definitions."""
-    kept: list[str] = []
+    their definitions by table."""
+    kept: dict[str, list[str]] = {}
     with engine.begin() as connection:
-        for names in _SECONDARY_INDEXES.values():
+        for table, names in _SECONDARY_INDEXES.items():
             for name in names:
                 if engine.dialect.name == "postgresql":
                     found = connection.execute(
@@ -1379,17 +1385,26 @@ def _drop_indexes(engine: Engine) -> list[str]:
                         {"n": name},
                     ).scalar()
                 if found:
-                    kept.append(str(found))
+                    kept.setdefault(table, []).append(str(found))
                     connection.execute(text(f'DROP INDEX "{name}"'))
     return kept
 
 
-def _create_indexes(engine: Engine, definitions: list[str]) -> None:
+def _create_indexes(engine: Engine, dropped: dict[str, list[str]], tables: Iterable[str]) -> None:
+    """Create again the dropped indexes of ``tables``, each forgotten once it exists."""
+    for table in tables:
+        definitions = dropped.get(table, [])
+        while definitions:
+            with engine.begin() as connection:
+                if engine.dialect.name == "postgresql":
+                    connection.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+                connection.execute(text(definitions[0]))
+            definitions.pop(0)
+
+
+def _settle_tables(engine: Engine) -> None:
+    """After the load: the tables' id sequences past the ids written, and fresh statistics."""
     with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(text("SET maintenance_work_mem = '512MB'"))
-        for definition in definitions:
-            connection.execute(text(definition))
         if engine.dialect.name == "postgresql":
             for table in _SECONDARY_INDEXES:
                 if table == "events":
@@ -1440,7 +1455,7 @@ def generate(
     templates = _templates(rng, document, version, TEMPLATES)
     per_declaration = sum(len(t.needs) for t in templates) / len(templates)
     declarations = max(1, round(inquiries / per_declaration))
-    definitions = _drop_indexes(engine)
+    dropped = _drop_indexes(engine)
     tables = {
         "declarations": _columns(Declaration),
         "declaration_items": _columns(DeclarationItem),
@@ -1500,7 +1515,11 @@ def generate(
             history.fold()
             sink.commit()
         counts = dict(sink.counts)
-        counts.update(log.finish(now))
+        log.end(now)
+        # While the log's process writes the last of the events and the dashboard, the tables
+        # this process wrote (all written now) get their indexes back.
+        _create_indexes(engine, dropped, [t for t in _SECONDARY_INDEXES if t != "events"])
+        counts.update(log.wait())
         written = True
     finally:
         sink.close()
@@ -1509,11 +1528,13 @@ def generate(
         if facts_file is not None:
             facts_file.close()
         if not written:  # what was written stays; the store keeps its indexes all the same
-            _create_indexes(engine, definitions)
+            _create_indexes(engine, dropped, _SECONDARY_INDEXES)
+            _settle_tables(engine)
     generated = time.perf_counter() - started
-    say(f"  written in {generated:.0f} s; indexing")
+    say(f"  written in {generated:.0f} s; indexing the events")
     t0 = time.perf_counter()
-    _create_indexes(engine, definitions)
+    _create_indexes(engine, dropped, ["events"])
+    _settle_tables(engine)
     indexed = time.perf_counter() - t0
     t0 = time.perf_counter()
     projector.tidy(engine)
