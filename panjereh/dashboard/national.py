@@ -103,7 +103,7 @@ _SQLITE_WAIT_MS = 600_000
 _BATCH = 20_000  # messages handed to the log's process at a time
 _AHEAD = 64  # batches the planner may be ahead of the log's process (a month's fold is long)
 # What the planner hands the log's process besides events (whose first value is their seq).
-_FOLD, _DECLARATION, _INQUIRY, _END = "fold", "declaration", "inquiry", "end"
+_FOLD, _DECLARATION, _END = "fold", "declaration", "end"
 _TEXT, _JSONB = 25, 3802  # PostgreSQL's type oids
 _AS_TEXT = {1042: _TEXT, 114: _TEXT}  # char, json
 _OFFICE_WEIGHT = {code: profile.weight for code, profile in OFFICES.items()}
@@ -136,7 +136,8 @@ class NationalSummary:
             f"declarations, {self.items:,} goods lines, {self.inquiries:,} inquiries, "
             f"{self.events:,} chained events ({self.escalations:,} escalation steps).",
             f"Written with its dashboard in {self.seconds_generate:.0f} s (the other tables "
-            f"indexed meanwhile), the events indexed in {self.seconds_index:.0f} s, dashboard "
+            f"indexed meanwhile), the events and goods lines indexed in "
+            f"{self.seconds_index:.0f} s, dashboard "
             "tables vacuumed and analysed in "
             f"{self.seconds_project:.0f} s; {self.seconds_total / 60:.1f} minutes in all.",
         ]
@@ -509,7 +510,12 @@ def _write_log(
     try:
         factory = make_session_factory(engine)
         sink = _Sink(
-            engine, {"events": _columns(Event), "dashboard_rollups": projector.ROLLUP_COLUMNS}
+            engine,
+            {
+                "events": _columns(Event),
+                "dashboard_rollups": projector.ROLLUP_COLUMNS,
+                "declaration_items": _columns(DeclarationItem),
+            },
         )
         rows = sink
         with factory() as session:
@@ -551,11 +557,14 @@ def _write_log(
                             make((seq, at, kind, declaration_id, inquiry_id, after,
                                   detail_of(kind, data)))
                         )  # fmt: skip
-                    elif tag == _INQUIRY:
-                        expect_inquiry(*message[1:])
                     elif tag == _DECLARATION:
-                        _, declaration_id, key, value, stamp = message
+                        _, declaration_id, stamp, first_inquiry, first_item, shape = message
+                        key, value, per_need, items = shape
                         expect_declaration(declaration_id, key, value, instant(stamp))
+                        for n, (key, value) in enumerate(per_need):
+                            expect_inquiry(first_inquiry + n, declaration_id, key, value)
+                        for n, item in enumerate(items):
+                            add("declaration_items", (first_item + n, declaration_id, n + 1, *item))
                     elif tag == _FOLD:
                         fold(message[1])
                     else:
@@ -714,7 +723,7 @@ class _History:
         # The log, and the dashboard folded from it as it is written (no reading it back).
         self.log = log
         self.unfolded_since: datetime | None = None
-        self.goods: dict[int, tuple[tuple[Any, int], list[tuple[Any, int]]]] = {}
+        self.shapes: dict[int, tuple[Any, ...]] = {}
         self.rates = projector.Rates(session).of(self.version)
 
     def _max(self, column: Any) -> int:
@@ -797,11 +806,13 @@ class _History:
             self.unfolded_since = None
 
     def _expect(self, template: _Template, declaration_id: int, plans: list[_Plan]) -> None:
-        """Tell the dashboard the groups and values of a declaration and its inquiries (the
-        same group tuples for every declaration of a template: pickled once per batch)."""
-        log = self.log
-        found = self.goods.get(id(template))
-        if found is None:
+        """Hand the log's process what it needs of a declaration besides its events: the
+        groups and values of the declaration and its inquiries (for the dashboard), and its
+        goods lines, which it writes (this process has the larger share of the work). What
+        comes from the template is one tuple per template, pickled once a batch; the
+        declaration's inquiries and goods lines are numbered on from the first."""
+        shape = self.shapes.get(id(template))
+        if shape is None:
             goods = {n: (item[0], item[5], item[6]) for n, item in enumerate(template.items, 1)}
             where = (template.province, template.office)
             chapter, value = projector.declaration_goods(goods, self.rates)
@@ -811,15 +822,19 @@ class _History:
                 chapter_of_need, value_of_need = projector.inquiry_goods(lines, goods, self.rates)
                 key = (need.agency, need.inquiry_type, *where, chapter_of_need)
                 per_need.append((key, value_of_need))
-            found = self.goods[id(template)] = (
-                ((projector.GOODS, projector.GOODS, *where, chapter), value),
-                per_need,
+            shape = self.shapes[id(template)] = (
+                (projector.GOODS, projector.GOODS, *where, chapter),
+                value,
+                tuple(per_need),
+                template.items,
             )
-        (key, value), per_need = found
+        first_item = self.ids["declaration_items"] + 1
+        self.ids["declaration_items"] += len(template.items)
         # The filing instant goes over as text, as the events' do.
-        log.add((_DECLARATION, declaration_id, key, value, _iso(plans[0].received)))
-        for plan, (key, value) in zip(plans, per_need, strict=True):
-            log.add((_INQUIRY, plan.inquiry_id, declaration_id, key, value))
+        self.log.add(
+            (_DECLARATION, declaration_id, _iso(plans[0].received), plans[0].inquiry_id,
+             first_item, shape)
+        )  # fmt: skip
 
     def finish(self) -> None:
         """Write what is due by now; the events after now never happened."""
@@ -850,13 +865,6 @@ class _History:
             (declaration_id, trader[0], template.kind, template.office, template.province,
              status, self.version, at, closed_at, 1),
         )  # fmt: skip
-        for line_no, item in enumerate(template.items, start=1):
-            hs, description, origin, quantity, unit, value, currency = item
-            self.sink.add(
-                "declaration_items",
-                (self.next_id("declaration_items"), declaration_id, line_no, hs, description,
-                 origin, quantity, unit, value, currency),
-            )  # fmt: skip
         self._expect(template, declaration_id, plans)
         self.push(
             at,
@@ -1368,6 +1376,10 @@ _SECONDARY_INDEXES = {
 }  # fmt: skip
 
 
+_LOGS = ("events", "declaration_items")
+"""The tables the log's process writes."""
+
+
 def _drop_indexes(engine: Engine) -> dict[str, list[str]]:
     """Drop the secondary indexes of the bulk tables (rebuilt once after the load); returns
     their definitions by table."""
@@ -1458,7 +1470,6 @@ def generate(
     dropped = _drop_indexes(engine)
     tables = {
         "declarations": _columns(Declaration),
-        "declaration_items": _columns(DeclarationItem),
         "inquiries": _columns(Inquiry),
         "escalation_firings": _columns(EscalationFiring),
     }
@@ -1516,9 +1527,9 @@ def generate(
             sink.commit()
         counts = dict(sink.counts)
         log.end(now)
-        # While the log's process writes the last of the events and the dashboard, the tables
+        # While the log's process writes the last of its rows and the dashboard, the tables
         # this process wrote (all written now) get their indexes back.
-        _create_indexes(engine, dropped, [t for t in _SECONDARY_INDEXES if t != "events"])
+        _create_indexes(engine, dropped, [t for t in _SECONDARY_INDEXES if t not in _LOGS])
         counts.update(log.wait())
         written = True
     finally:
@@ -1531,9 +1542,9 @@ def generate(
             _create_indexes(engine, dropped, _SECONDARY_INDEXES)
             _settle_tables(engine)
     generated = time.perf_counter() - started
-    say(f"  written in {generated:.0f} s; indexing the events")
+    say(f"  written in {generated:.0f} s; indexing the events and goods lines")
     t0 = time.perf_counter()
-    _create_indexes(engine, dropped, ["events"])
+    _create_indexes(engine, dropped, _LOGS)
     _settle_tables(engine)
     indexed = time.perf_counter() - t0
     t0 = time.perf_counter()

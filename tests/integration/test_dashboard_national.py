@@ -17,8 +17,10 @@ from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from panjereh.audit import chain
+from panjereh.audit.models import Event
 from panjereh.dashboard import national, periods, projector, queries
 from panjereh.db import transaction
+from panjereh.declarations.models import DeclarationItem
 from panjereh.escalation import ladder, sweep
 from panjereh.inquiries import clock as inquiry_clock
 from panjereh.inquiries.models import Inquiry
@@ -38,6 +40,20 @@ def test_a_small_national_history_is_chained_and_its_dashboard_adds_up(
     with session_factory() as session:
         assert chain.verify(session).ok
         assert session.scalar(select(func.count()).select_from(Inquiry)) == summary.inquiries
+        # The goods lines (the log's process writes them) are numbered 1..n under the
+        # declarations they were filed with.
+        lines = session.execute(
+            select(
+                DeclarationItem.declaration_id, func.count(), func.max(DeclarationItem.line_no)
+            ).group_by(DeclarationItem.declaration_id)
+        ).all()
+        filed = session.execute(
+            select(Event.declaration_id, Event.data).where(Event.kind == "declaration.filed")
+        ).all()
+        assert sum(n for _, n, _ in lines) == summary.items
+        assert {d: (n, last) for d, n, last in lines} == {
+            d: (data["items"], data["items"]) for d, data in filed
+        }
         table = queries.league(
             session,
             period=periods.Period(1, periods.tehran_day(START), all_time=True),
