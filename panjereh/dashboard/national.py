@@ -9,10 +9,10 @@ The projector's replay (``projector.Replay``, what ``projector.rebuild`` uses) i
 event as it is chained, so the dashboard is built as the log is written, not read back after.
 
 It is fast because it plans each declaration whole (its inquiries' timelines and the fan-in)
-and writes rows in bulk (``COPY`` on PostgreSQL, ``executemany`` on SQLite) instead of going
-through the flows one transaction at a time, and because the work is shared between two
-processes: this one plans and writes the declarations' rows, the log's own (``_Log``) chains
-and writes the events and folds the dashboard. The rows and events are the ones the flows
+and writes rows in bulk (binary ``COPY`` on PostgreSQL, ``executemany`` on SQLite) instead of
+going through the flows one transaction at a time, and because the work is shared between two
+processes: this one plans and writes the declarations' and inquiries' rows, the log's own
+(``_Log``) chains and writes the events, writes the goods lines and folds the dashboard. The rows and events are the ones the flows
 would write, and the chain is real (``panjereh audit verify`` passes). What it leaves out, and says
 so in ``docs/dashboard.md``: notification jobs and in-app notices, users' own events, and
 agency systems' messages.
@@ -240,7 +240,6 @@ class _Sink:
         self.wire: dict[str, list[int]] = {}
         cursor = self.connection.cursor()
         if self.postgres:
-            cursor.adapters.register_dumper(None, _JsonText)
             for table, columns in tables.items():
                 self.wire[table] = _wire_types(cursor, table, columns)
             cursor.execute("SET synchronous_commit = off")
@@ -276,7 +275,7 @@ class _Sink:
         cursor = self.connection.cursor()
         if self.postgres:
             names = ", ".join(f'"{c}"' for c in columns)
-            cursor.adapters.register_dumper(None, _JsonText)
+            cursor.adapters.register_dumper(None, _JsonText)  # this cursor's, not the pool's
             with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
                 copy.set_types(self.wire[table])
                 for row in rows:
@@ -381,10 +380,10 @@ class _Log:
     SHA-256), writes them in bulk, and folds the dashboard from them with the projector's
     replay (``projector.Replay``, as ``rebuild`` uses it), while this process plans the
     declarations and writes their rows. The planner hands over each event at its time, with
-    the group and value of each new inquiry and declaration, in batches; a thread sends them
-    down a pipe, so the planner waits only when it is ``_AHEAD`` batches ahead. Chaining,
-    writing and folding the events is about half of the work: the two processes share it
-    between the machine's cores."""
+    each new declaration's groups, values and goods lines (which the log's process writes),
+    in batches; a thread sends them down a pipe, so the planner waits only when it is
+    ``_AHEAD`` batches ahead. Chaining, writing and folding the events is about half of the
+    work: the two processes share it between the machine's cores."""
 
     def __init__(
         self,
