@@ -12,10 +12,10 @@ It is fast because it plans each declaration whole (its inquiries' timelines and
 and writes rows in bulk (binary ``COPY`` on PostgreSQL, ``executemany`` on SQLite) instead of
 going through the flows one transaction at a time, and because the work is shared between two
 processes: this one plans and writes the declarations' and inquiries' rows, the log's own
-(``_Log``) chains and writes the events, writes the goods lines and folds the dashboard. The rows and events are the ones the flows
-would write, and the chain is real (``panjereh audit verify`` passes). What it leaves out, and says
-so in ``docs/dashboard.md``: notification jobs and in-app notices, users' own events, and
-agency systems' messages.
+(``_Log``) chains and writes the events, writes the goods lines and folds the dashboard. The
+rows and events are the ones the flows would write, and the chain is real (``panjereh audit
+verify`` passes). What it leaves out, and says so in ``docs/dashboard.md``: notification jobs
+and in-app notices, users' own events, and agency systems' messages.
 
 Agencies answer at the demo's paces (``panjereh.demo.history.PACES``), getting faster over the
 years (the "90 days down to 16" trend), and one agency (``GAMER``) asks for information just
@@ -31,6 +31,7 @@ import itertools
 import json
 import math
 import multiprocessing
+import operator
 import pickle
 import queue
 import random
@@ -995,7 +996,7 @@ class _History:
                 steps.append((at, n, k, what, data, who))
         if cancel_at is not None:
             steps.append((cancel_at, -1, 0, "cancel", {}, "trader"))
-        steps.sort(key=lambda s: (s[0], s[1], s[2]))
+        steps.sort()  # by time, inquiry and step: no two steps share both numbers
         states = [InquiryState.AWAITING_ANSWER] * len(plans)
         for plan in plans:
             plan.segments = [(plan.received, None)]
@@ -1095,7 +1096,7 @@ class _History:
                     closed_at = at
         for plan in plans:
             self._escalate_until(plan, min(closed_at or self.now, self.now), walked, final=True)
-        walked.sort(key=lambda w: w[1])
+        walked.sort(key=_SECOND)  # stable: events at one instant stay in the order walked
         self._walked = walked
         return status, closed_at
 
@@ -1274,6 +1275,9 @@ FACT_COLUMNS = (
     "info_requests",
 )
 """One row per inquiry as of now, for checking the dashboard against another engine."""
+
+
+_SECOND = operator.itemgetter(1)
 
 
 def _trader_time(rng: random.Random, at: datetime) -> datetime:
