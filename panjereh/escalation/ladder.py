@@ -46,8 +46,10 @@ def schedule(
     budget_minutes: int,
     limit: int | None = None,
 ) -> list[Rung]:
-    """Every rung of the ladder with its time, in firing order (times never decrease, since
-    steps are validated in order); ``limit`` stops after that many rungs."""
+    """Every rung of the ladder with its time, in the policy's order: steps, then repeats.
+    From the deadline's step on, times never decrease (steps are validated in order); a step
+    before the deadline is never placed before the running stretch started, so on a stretch
+    that started late it may come after the deadline's. ``limit`` stops after that many."""
     found = rungs(policy, calendar, due_at=due_at, running_since=running_since,
                   budget_minutes=budget_minutes)  # fmt: skip
     return list(found if limit is None else itertools.islice(found, limit))
