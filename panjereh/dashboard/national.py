@@ -138,8 +138,7 @@ class NationalSummary:
             f"{self.events:,} chained events ({self.escalations:,} escalation steps).",
             f"Written with its dashboard in {self.seconds_generate:.0f} s (the other tables "
             f"indexed meanwhile), the events and goods lines indexed in "
-            f"{self.seconds_index:.0f} s, dashboard "
-            "tables vacuumed and analysed in "
+            f"{self.seconds_index:.0f} s, dashboard tables vacuumed and analysed in "
             f"{self.seconds_project:.0f} s; {self.seconds_total / 60:.1f} minutes in all.",
         ]
 
@@ -689,16 +688,8 @@ class _History:
             (agency, province): calendar_for(session=session, agency_code=agency, province=province)
             for agency, province in sorted(places)
         }
-        # Where each ladder's rungs start coming in time order (its steps from the deadline
-        # on, then its repeats): a step before the deadline may come later than one after it
-        # (a stretch that started late), so only from there can a walk stop at the first
-        # rung that is not due yet.
-        self.tails = {
-            code: next(
-                (n for n, s in enumerate(p.steps) if s.business_days_after_deadline >= 0),
-                len(p.steps),
-            )
-            for code, (_, p) in self.policies.items()
+        self.in_order_from = {
+            code: ladder.in_order_from(policy) for code, (_, policy) in self.policies.items()
         }
         self.deadlines: dict[tuple[str, int, bool, int], datetime] = {}
         # Pending events: those of the hours up to ``self.hour`` in a heap, later ones in a
@@ -805,7 +796,9 @@ class _History:
             self.log.add((_FOLD, self.unfolded_since))
             self.unfolded_since = None
 
-    def _expect(self, template: _Template, declaration_id: int, plans: list[_Plan]) -> None:
+    def _hand_over_declaration(
+        self, template: _Template, declaration_id: int, plans: list[_Plan]
+    ) -> None:
         """Hand the log's process what it needs of a declaration besides its events: the
         groups and values of the declaration and its inquiries (for the dashboard), and its
         goods lines, which it writes (this process has the larger share of the work). What
@@ -850,7 +843,6 @@ class _History:
         at: datetime,
         trader: tuple[int, str],
         officers: dict[str, tuple[int, str]],
-        heads: dict[str, tuple[int, str]],
     ) -> None:
         self.release(at)
         declaration_id = self.next_id("declarations")
@@ -865,7 +857,7 @@ class _History:
             (declaration_id, trader[0], template.kind, template.office, template.province,
              status, self.version, at, closed_at, 1),
         )  # fmt: skip
-        self._expect(template, declaration_id, plans)
+        self._hand_over_declaration(template, declaration_id, plans)
         self.push(
             at,
             "declaration.filed",
@@ -905,7 +897,7 @@ class _History:
                 after=after,
                 data=data,
             )
-        self._write_inquiries(declaration_id, template, plans, officers, heads)
+        self._write_inquiries(declaration_id, template, plans, officers)
 
     @staticmethod
     def _actor(
@@ -1154,7 +1146,7 @@ class _History:
         if first >= until and (until < self.now or plan.state != InquiryState.AWAITING_ANSWER):
             return
         done = {(r.cycle, r.step) for r, _ in plan.fired}
-        tail = self.tails[plan.need.inquiry_type]
+        in_order_from = self.in_order_from[plan.need.inquiry_type]
         later: list[datetime] = []  # the pending rungs' times
         rungs = ladder.rungs(
             policy, calendar, due_at=due, running_since=start, budget_minutes=plan.budget
@@ -1164,7 +1156,7 @@ class _History:
                 continue
             if rung.at >= until:
                 later.append(rung.at)
-                if n >= tail:  # from the deadline on, rungs come in time order: stop here
+                if n >= in_order_from:  # every rung after this one comes later still
                     break
                 continue
             plan.fired.append((rung, rung.at))
@@ -1183,7 +1175,6 @@ class _History:
         template: _Template,
         plans: list[_Plan],
         officers: dict[str, tuple[int, str]],
-        heads: dict[str, tuple[int, str]],
     ) -> None:
         for plan in plans:
             need = plan.need
@@ -1197,7 +1188,7 @@ class _History:
             paused_at = plan.paused_at if state == InquiryState.INFO_REQUESTED else None
             next_action = None
             if state == InquiryState.AWAITING_ANSWER:
-                next_action = getattr(plan, "next_rung", None)
+                next_action = plan.next_rung
             elif state == InquiryState.INFO_REQUESTED:
                 next_action = plan.trader_due
             info = plan.info
@@ -1225,7 +1216,6 @@ class _History:
                     )  # fmt: skip
             if self.facts is not None:
                 self._fact(plan, template, state, decided)
-        del heads
 
     def _fact(
         self, plan: _Plan, template: _Template, state: InquiryState, decided: datetime | None
@@ -1318,11 +1308,10 @@ def _times(rng: random.Random, day: date, count: int) -> list[datetime]:
 
 def _users(
     session: Session, rng: random.Random, start: datetime, now: datetime, agencies: Sequence[str]
-) -> tuple[
-    dict[str, list[tuple[int, str]]], dict[str, tuple[int, str]], dict[str, tuple[int, str]]
-]:
+) -> tuple[dict[str, list[tuple[int, str]]], dict[str, tuple[int, str]]]:
     """Traders at every office (opened over the years, more each year), one officer and one
-    head per agency. Returns traders by office, officers and heads by agency."""
+    head per agency (heads act in no event here). Returns traders by office and officers by
+    agency."""
     shared = hash_password(PASSWORD)
     offices = customs_offices()
     traders: dict[str, list[User]] = {}
@@ -1365,7 +1354,6 @@ def _users(
     return (
         {c: [(u.id, u.username) for u in us] for c, us in traders.items()},
         {c: (u.id, u.username) for c, u in officers.items()},
-        {c: (u.id, u.username) for c, u in heads.items()},
     )
 
 
@@ -1463,7 +1451,7 @@ def generate(
     with transaction(factory) as session:
         version, document = rules.active(session=session)
         agencies = sorted({t.agency for t in document.inquiry_types})
-        traders, officers, heads = _users(session, rng, start, now, agencies)
+        traders, officers = _users(session, rng, start, now, agencies)
         projector.reset(session)
         found = session.get(ChainHead, 1)
         head = (found.seq, found.hash) if found is not None else (0, GENESIS_HASH)
@@ -1517,7 +1505,7 @@ def generate(
                         else rng.choice(templates)
                     )
                     trader = rng.choice(traders[template.office])
-                    history.file(template, at, trader, officers, heads)
+                    history.file(template, at, trader, officers)
                 if day.day == 1:
                     history.fold()
                     sink.commit()

@@ -55,6 +55,16 @@ def schedule(
     return list(found if limit is None else itertools.islice(found, limit))
 
 
+def in_order_from(policy: EscalationPolicy) -> int:
+    """The position of the first rung from which ``rungs`` come in time order: the deadline's
+    step (or the first after it), else the first repeat. A walk looking for the rungs due by
+    some instant may stop at the first rung from there on that is not due yet."""
+    return next(
+        (n for n, s in enumerate(policy.steps) if s.business_days_after_deadline >= 0),
+        len(policy.steps),
+    )
+
+
 def rungs(
     policy: EscalationPolicy,
     calendar: BusinessCalendar,

@@ -95,6 +95,31 @@ def test_default_ladder_times() -> None:
     assert all(a.at < b.at for a, b in pairwise(rungs))
 
 
+@settings(max_examples=200, deadline=None)
+@given(received=instants, days=st.integers(1, 20), late_by=st.integers(0, 60 * 24 * 30))
+def test_rungs_come_in_time_order_from_the_deadlines_step(
+    received: datetime, days: int, late_by: int
+) -> None:
+    # A stretch that started after the deadline (a reply once the budget was spent) puts the
+    # steps before the deadline at its start, after the deadline's own step: from that step
+    # on, times never decrease, which lets a walk stop at the first rung not due yet.
+    started = clock.start(CAL, received_at=received, business_days=days)
+    since = min(received + timedelta(minutes=late_by), started.due_at + timedelta(days=10))
+    rungs = ladder.schedule(
+        DEFAULT_POLICY,
+        CAL,
+        due_at=started.due_at,
+        running_since=since,
+        budget_minutes=started.budget_minutes,
+    )
+    assert list(ladder.rungs(DEFAULT_POLICY, CAL, due_at=started.due_at, running_since=since,
+                             budget_minutes=started.budget_minutes)) == rungs  # fmt: skip
+    first = ladder.in_order_from(DEFAULT_POLICY)
+    assert rungs[first].step == "breached"
+    assert all(a.at <= b.at for a, b in pairwise(rungs[first:]))
+    assert all(r.at <= rungs[first].at for r in rungs[:first]) or since > started.due_at
+
+
 def test_due_and_next() -> None:
     started = clock.start(CAL, received_at=SAT_MORNING, business_days=5)
     rungs = ladder.schedule(
