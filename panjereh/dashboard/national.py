@@ -533,8 +533,7 @@ def _write_log(
             session.commit()  # nothing more is read: on SQLite, the write lock is free
             apply, fold = replay.apply, replay.fold
             expect_inquiry, expect_declaration = replay.expect_inquiry, replay.expect_declaration
-            add, make, detail_of = sink.add, _Event._make, projector.detail_of
-            canonical = chain.canonical_json
+            add, make = sink.add, _Event._make
             instant = datetime.fromisoformat
             seq, prev = head
             last_at: datetime | None = None
@@ -544,18 +543,14 @@ def _write_log(
                     tag = message[0]
                     if tag.__class__ is int:
                         (seq, stamp, actor_id, actor, kind, declaration_id, inquiry_id, before,
-                         after, data) = message  # fmt: skip
+                         after, text, detail) = message  # fmt: skip
                         at = instant(stamp)
-                        text = canonical(data)
                         link = _link(seq, stamp, actor_id, actor, kind, declaration_id,
                                      inquiry_id, before, after, text, prev)  # fmt: skip
                         add("events", (seq, at, actor_id, actor, kind, declaration_id,
                                        inquiry_id, before, after, text, prev, link))  # fmt: skip
                         prev, last_at = link, at
-                        apply(
-                            make((seq, at, kind, declaration_id, inquiry_id, after,
-                                  detail_of(kind, data)))
-                        )  # fmt: skip
+                        apply(make((seq, at, kind, declaration_id, inquiry_id, after, detail)))
                     elif tag == _DECLARATION:
                         _, declaration_id, stamp, first_inquiry, first_item, shape = message
                         key, value, per_need, items = shape
@@ -621,6 +616,25 @@ def _hour(instant: datetime) -> int:
 
 
 _NULL = "null"
+
+
+_NO_DATA = "{}"
+_HOLE = "<the changing field>"
+
+
+def _data(kind: str, data: Mapping[str, Any]) -> tuple[str, Any]:
+    """An event's data as the chain stores it (canonical JSON) and the field of it the
+    projector reads."""
+    if not data:
+        return _NO_DATA, None
+    return chain.canonical_json(data), projector.detail_of(kind, data)
+
+
+def _around(data: Mapping[str, Any], name: str) -> tuple[str, str]:
+    """The canonical JSON of ``data`` with a text field ``name`` (an ISO instant: nothing in
+    it is escaped) as the text before and after that field's value."""
+    before, after = chain.canonical_json({**data, name: _HOLE}).split(_HOLE)
+    return before, after
 
 
 def _json_str(value: str | None) -> str:
@@ -716,6 +730,9 @@ class _History:
         self.log = log
         self.unfolded_since: datetime | None = None
         self.shapes: dict[int, tuple[Any, ...]] = {}
+        # The JSON text of an inquiry's creation and of an escalation step around its one
+        # changing field, by what makes the rest.
+        self.texts: dict[tuple[Any, ...], tuple[str, str]] = {}
         self.rates = projector.Rates(session).of(self.version)
 
     def _max(self, column: Any) -> int:
@@ -752,14 +769,16 @@ class _History:
         inquiry_id: int | None = None,
         before: str | None = None,
         after: str | None = None,
-        data: dict[str, Any] | None = None,
+        text: str = _NO_DATA,
+        detail: Any = None,
     ) -> None:
-        """Plan an event for its time. It is kept as a tuple that compares in C: by time,
+        """Plan an event for its time (``text``: its data as canonical JSON, ``detail``: the
+        field of it the projector reads). It is kept as a tuple that compares in C: by time,
         then by the order events were planned (the number is unique, so nothing after it is
         compared)."""
         self.order += 1
         event = (at, self.order, actor[0], actor[1], kind, declaration_id, inquiry_id, before,
-                 after, data or {})  # fmt: skip
+                 after, text, detail)  # fmt: skip
         hour = _hour(at)
         if hour <= self.hour:
             heapq.heappush(self.heap, event)
@@ -865,11 +884,22 @@ class _History:
             trader,
             declaration_id=declaration_id,
             after="under_inquiry",
-            data={"items": len(template.items), "inquiries": len(plans),
-                  "rule_set_version": self.version},
-        )  # fmt: skip
+            text=f'{{"inquiries":{len(plans)},"items":{len(template.items)},'
+            f'"rule_set_version":{self.version}}}',
+        )
         for plan in plans:
             need = plan.need
+            key = (id(need), plan.calendar.version, plan.policy_version)
+            if (around := self.texts.get(key)) is None:
+                data = {
+                    "agency": need.agency,
+                    "inquiry_type": need.inquiry_type,
+                    "rules": list(need.rule_list),
+                    "calendar_version": plan.calendar.version,
+                    "policy_version": plan.policy_version,
+                }
+                around = self.texts[key] = _around(data, "due_at")
+            due = _iso(plan.due)
             self.push(
                 at,
                 "inquiry.created",
@@ -877,17 +907,11 @@ class _History:
                 declaration_id=declaration_id,
                 inquiry_id=plan.inquiry_id,
                 after="awaiting_answer",
-                data={
-                    "agency": need.agency,
-                    "inquiry_type": need.inquiry_type,
-                    "rules": list(need.rule_list),
-                    "due_at": _iso(plan.due),
-                    "calendar_version": plan.calendar.version,
-                    "policy_version": plan.policy_version,
-                },
+                text=f"{around[0]}{due}{around[1]}",
+                detail=due,
             )
         # The declaration's own events were planned in time order by _fan_in.
-        for kind, ev_at, actor, inquiry_id, before, after, data in self._walked:
+        for kind, ev_at, actor, inquiry_id, before, after, json_text, detail in self._walked:
             self.push(
                 ev_at,
                 kind,
@@ -896,7 +920,8 @@ class _History:
                 inquiry_id=inquiry_id,
                 before=before,
                 after=after,
-                data=data,
+                text=json_text,
+                detail=detail,
             )
         self._write_inquiries(declaration_id, template, plans, officers)
 
@@ -994,9 +1019,7 @@ class _History:
         for plan in plans:
             plan.segments = [(plan.received, None)]
             plan.current_due = plan.due
-        walked: list[
-            tuple[str, datetime, Any, int | None, str | None, str | None, dict[str, Any]]
-        ] = []
+        walked: list[tuple[str, datetime, Any, int | None, str | None, str | None, str, Any]] = []
         status = "under_inquiry"
         closed_at: datetime | None = None
         cancelled = False
@@ -1067,8 +1090,9 @@ class _History:
                 states[n] = after
                 plan.state = after
                 walked.append(
-                    (kind_name, at, who, plan.inquiry_id, before.value, after.value, data)
-                )
+                    (kind_name, at, who, plan.inquiry_id, before.value, after.value,
+                     *_data(kind_name, data))
+                )  # fmt: skip
                 new_status = declaration_status(states, cancelled=False).value
                 if new_status == "refused":
                     self._withdraw(
@@ -1083,7 +1107,7 @@ class _History:
             if new_status != status:
                 actor = "trader" if what in ("reply", "cancel") else who
                 walked.append((f"declaration.{new_status}", at, actor,
-                               None, status, new_status, {}))  # fmt: skip
+                               None, status, new_status, _NO_DATA, None))  # fmt: skip
                 status = new_status
                 if status in ("cleared", "refused", "cancelled"):
                     closed_at = at
@@ -1117,7 +1141,7 @@ class _History:
                 plan.decided = at
                 walked.append(
                     ("inquiry.withdrawn", at, who, plan.inquiry_id, state.value, "withdrawn",
-                     {"reason": reason})
+                     *_data("inquiry.withdrawn", {"reason": reason}))
                 )  # fmt: skip
 
     def _escalate_until(
@@ -1161,12 +1185,18 @@ class _History:
                     break
                 continue
             plan.fired.append((rung, rung.at))
-            kind = f"escalation.{rung.step}"
-            walked.append((kind, rung.at, "system", plan.inquiry_id, None, None, {
-                "cycle": rung.cycle, "step": rung.step, "due_at": _iso(rung.at),
-                "notify": list(rung.notify), "level": rung.level,
-                "immediate_report": rung.immediate_report,
-            }))  # fmt: skip
+            key = (rung.cycle, rung.step, rung.notify, rung.level, rung.immediate_report)
+            if (around := self.texts.get(key)) is None:
+                data = {
+                    "cycle": rung.cycle,
+                    "step": rung.step,
+                    "notify": list(rung.notify),
+                    "level": rung.level,
+                    "immediate_report": rung.immediate_report,
+                }
+                around = self.texts[key] = _around(data, "due_at")
+            walked.append((f"escalation.{rung.step}", rung.at, "system", plan.inquiry_id, None,
+                           None, f"{around[0]}{_iso(rung.at)}{around[1]}", rung.level))  # fmt: skip
         if final:
             plan.next_rung = min(later, default=None)
 
