@@ -104,7 +104,7 @@ _SQLITE_WAIT_MS = 600_000
 _BATCH = 20_000  # messages handed to the log's process at a time
 _AHEAD = 64  # batches the planner may be ahead of the log's process (a month's fold is long)
 # What the planner hands the log's process besides events (whose first value is their seq).
-_FOLD, _DECLARATION, _END = "fold", "declaration", "end"
+_FOLD, _DECLARATION, _END = 0, 1, 2  # the tags of the messages that are not events
 _TEXT, _JSONB = 25, 3802  # PostgreSQL's type oids
 _AS_TEXT = {1042: _TEXT, 114: _TEXT}  # char, json
 _OFFICE_WEIGHT = {code: profile.weight for code, profile in OFFICES.items()}
@@ -415,6 +415,12 @@ class _Log:
         if len(batch) >= _BATCH:
             self._hand_over()
 
+    def add_all(self, messages: list[tuple[Any, ...]]) -> None:
+        batch = self.batch
+        batch.extend(messages)
+        if len(batch) >= _BATCH:
+            self._hand_over()
+
     def _hand_over(self) -> None:
         if self.sent is not None:  # the pipe broke: the process has ended, say why
             self._answer()
@@ -541,9 +547,10 @@ def _write_log(
             while end is None:
                 for message in pickle.loads(pipe.recv_bytes()):  # noqa: S301 - our own planner
                     tag = message[0]
-                    if tag.__class__ is int:
-                        (seq, stamp, actor_id, actor, kind, declaration_id, inquiry_id, before,
+                    if tag.__class__ is str:  # an event, numbered here in the order handed over
+                        (stamp, _, actor_id, actor, kind, declaration_id, inquiry_id, before,
                          after, text, detail) = message  # fmt: skip
+                        seq += 1
                         at = instant(stamp)
                         link = _link(seq, stamp, actor_id, actor, kind, declaration_id,
                                      inquiry_id, before, after, text, prev)  # fmt: skip
@@ -560,7 +567,7 @@ def _write_log(
                         for n, item in enumerate(items):
                             add("declaration_items", (first_item + n, declaration_id, n + 1, *item))
                     elif tag == _FOLD:
-                        fold(message[1])
+                        fold(instant(message[1]))
                     else:
                         end = message
                 sink.commit()
@@ -692,7 +699,6 @@ class _History:
         facts: IO[str] | None,
         places: set[tuple[str, str]],
         log: _Log,
-        seq: int,
     ) -> None:
         self.session, self.sink, self.rng, self.now, self.start = session, sink, rng, now, start
         self.version, self.document = rules.active(session=session)
@@ -717,7 +723,7 @@ class _History:
         self.hour = _hour(start) - 1
         self.later: dict[int, list[tuple[Any, ...]]] = {}
         self.order = 0
-        self.seq = seq
+        self.events = 0
         self.ids = {
             "declarations": self._max(Declaration.id),
             "inquiries": self._max(Inquiry.id),
@@ -731,7 +737,7 @@ class _History:
         self.inquiries = 0
         # The log, and the dashboard folded from it as it is written (no reading it back).
         self.log = log
-        self.unfolded_since: datetime | None = None
+        self.unfolded_since: str | None = None  # the instant of the first event since a fold
         self.shapes: dict[int, tuple[Any, ...]] = {}
         # The JSON text of an inquiry's creation and of an escalation step around its one
         # changing field, by what makes the rest.
@@ -776,12 +782,16 @@ class _History:
         detail: Any = None,
     ) -> None:
         """Plan an event for its time (``text``: its data as canonical JSON, ``detail``: the
-        field of it the projector reads). It is kept as a tuple that compares in C: by time,
-        then by the order events were planned (the number is unique, so nothing after it is
-        compared)."""
+        field of it the projector reads). It is kept as the message the log's process takes,
+        a tuple that compares in C: by its instant's ISO 8601 text (UTC: its order is the
+        time's; a datetime would cost several times more to pickle and unpickle, and the log's
+        process needs the text for the hash), then by the order events were planned (the
+        number is unique, so nothing after it is compared)."""
+        if at.tzinfo is not UTC:
+            at = at.astimezone(UTC)
         self.order += 1
-        event = (at, self.order, actor[0], actor[1], kind, declaration_id, inquiry_id, before,
-                 after, text, detail)  # fmt: skip
+        event = (_iso(at), self.order, actor[0], actor[1], kind, declaration_id, inquiry_id,
+                 before, after, text, detail)  # fmt: skip
         hour = _hour(at)
         if hour <= self.hour:
             heapq.heappush(self.heap, event)
@@ -791,27 +801,24 @@ class _History:
             self.later[hour] = [event]
 
     def release(self, until: datetime) -> None:
-        """Write every pending event due by ``until`` (and not after now), in time order."""
-        limit = min(until, self.now)
-        last = _hour(limit)
-        heap = self.heap
+        """Hand every pending event due by ``until`` (and not after now) over to the log's
+        process, which numbers, chains, writes and folds them, in time order."""
+        limit_at = min(until, self.now)
+        limit, last = _iso(limit_at), _hour(limit_at)
+        heap, pop, due = self.heap, heapq.heappop, []
         while True:
             while heap and heap[0][0] <= limit:
-                self.write_event(heapq.heappop(heap))
+                due.append(pop(heap))
             if heap or self.hour >= last:
-                return
+                break
             self.hour += 1  # this hour's events are all pending: they become the heap
             heap = self.heap = self.later.pop(self.hour, [])
             heapq.heapify(heap)
-
-    def write_event(self, event: tuple[Any, ...]) -> None:
-        """Hand the event over to the log's process, which chains, writes and folds it."""
-        self.seq += 1
-        # The instant goes over as text: a datetime costs several times more to pickle and
-        # unpickle, and the log's process needs its ISO 8601 text for the hash all the same.
-        self.log.add((self.seq, _iso(event[0]), *event[2:]))
-        if self.unfolded_since is None:
-            self.unfolded_since = event[0]
+        if due:
+            self.events += len(due)
+            if self.unfolded_since is None:
+                self.unfolded_since = due[0][0]
+            self.log.add_all(due)
 
     def fold(self) -> None:
         """Let the dashboard take in what was written since the last fold."""
@@ -1516,7 +1523,6 @@ def generate(
                 facts=facts_file,
                 places=places,
                 log=log,
-                seq=head[0],
             )
             session.commit()
             holidays = next(iter(history.calendars.values())).holidays
@@ -1545,7 +1551,7 @@ def generate(
                     sink.commit()
                     say(
                         f"  {day}: {history.declarations:,} declarations, "
-                        f"{history.inquiries:,} inquiries, {history.seq:,} events"
+                        f"{history.inquiries:,} inquiries, {history.events:,} events"
                     )
             history.finish()
             history.fold()
