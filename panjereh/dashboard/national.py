@@ -1262,32 +1262,25 @@ class _History:
         self, plan: _Plan, template: _Template, state: InquiryState, decided: datetime | None
     ) -> None:
         assert self.facts is not None
-        answered = state in (InquiryState.APPROVED, InquiryState.REJECTED)
-        agency_minutes = 0
-        for start, end in plan.segments:
-            if end is not None:
-                agency_minutes += plan.calendar.business_minutes_between(start, end)
-        paused = 0
         info = plan.info
-        if info and "replied_at" in info:
-            paused = (
-                int(
-                    (
-                        datetime.fromisoformat(info["replied_at"])
-                        - datetime.fromisoformat(info["requested_at"])
-                    ).total_seconds()
-                )
-                // 60
-            )
-        elapsed = (
-            int((decided - plan.received).total_seconds()) // 60 if answered and decided else 0
-        )
-        on_time = answered and decided is not None and decided <= plan.due_now
+        answered = on_time = 0
+        agency_minutes: int | str = ""
+        elapsed: int | str = ""
+        paused: int | str = ""
+        if state in _ANSWERED and decided is not None:  # the times of answered inquiries only
+            answered, on_time = 1, int(decided <= plan.due_now)
+            between = plan.calendar.business_minutes_between
+            agency_minutes = sum(between(start, end) for start, end in plan.segments if end)
+            elapsed = int((decided - plan.received).total_seconds()) // 60
+            paused = 0
+            if info and "replied_at" in info:
+                asked = datetime.fromisoformat(info["requested_at"])
+                paused = int((datetime.fromisoformat(info["replied_at"]) - asked).total_seconds())
+                paused //= 60
         self.facts.writerow(
             (plan.need.agency, plan.need.inquiry_type, template.province, template.office,
-             _iso(plan.received), state.value, int(answered), int(bool(on_time)),
-             agency_minutes if answered else "", elapsed if answered else "",
-             paused if answered else "", 1 if info else 0)
+             _iso(plan.received), state.value, answered, on_time, agency_minutes, elapsed,
+             paused, 1 if info else 0)
         )  # fmt: skip
 
 
