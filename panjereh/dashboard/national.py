@@ -103,8 +103,9 @@ _FLUSH_ROWS = 50_000
 _SQLITE_WAIT_MS = 600_000
 _BATCH = 20_000  # messages handed to the log's process at a time
 _AHEAD = 64  # batches the planner may be ahead of the log's process (a month's fold is long)
-# What the planner hands the log's process besides events (whose first value is their seq).
-_FOLD, _DECLARATION, _END = 0, 1, 2  # the tags of the messages that are not events
+# The tags of what the planner hands the log's process besides events (an event's first value
+# is its instant's ISO text).
+_FOLD, _DECLARATION, _END = 0, 1, 2
 _TEXT, _JSONB = 25, 3802  # PostgreSQL's type oids
 _AS_TEXT = {1042: _TEXT, 114: _TEXT}  # char, json
 _OFFICE_WEIGHT = {code: profile.weight for code, profile in OFFICES.items()}
