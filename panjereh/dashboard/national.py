@@ -101,7 +101,7 @@ SYSTEM_NAME = "system"
 _DAY = 420  # business minutes of a default working day
 _FLUSH_ROWS = 50_000
 _SQLITE_WAIT_MS = 600_000
-_BATCH = 2_000  # declarations (with their events: about 20,000) handed over at a time
+_BATCH = 20_000  # messages handed to the log's process at a time
 _AHEAD = 64  # batches the planner may be ahead of the log's process (a month's fold is long)
 # The tags of what the planner hands the log's process besides events (an event's first value
 # is its instant's ISO text).
@@ -377,14 +377,14 @@ class _Event(NamedTuple):
 
 
 class _Log:
-    """The log's own process: it keeps the events the planner hands over until their time,
-    then numbers and chains them (SHA-256), writes them in bulk, and folds the dashboard from
-    them with the projector's replay (``projector.Replay``, as ``rebuild`` uses it), while
-    this process plans the declarations and writes their rows. The planner hands over each
-    new declaration with its events, groups, values and goods lines (which the log's process
-    writes), in batches; a thread sends them down a pipe, so the planner waits only when it
-    is ``_AHEAD`` batches ahead. Ordering, chaining, writing and folding the events is about
-    half of the work: the two processes share it between the machine's cores."""
+    """The log's own process: it chains the events the planner hands over (canonical JSON,
+    SHA-256), writes them in bulk, and folds the dashboard from them with the projector's
+    replay (``projector.Replay``, as ``rebuild`` uses it), while this process plans the
+    declarations and writes their rows. The planner hands over each event at its time, with
+    each new declaration's groups, values and goods lines (which the log's process writes),
+    in batches; a thread sends them down a pipe, so the planner waits only when it is
+    ``_AHEAD`` batches ahead. Chaining, writing and folding the events is about half of the
+    work: the two processes share it between the machine's cores."""
 
     def __init__(
         self,
@@ -742,8 +742,7 @@ class _Plan:
 
 
 class _History:
-    """Plans declarations in filing order, writes their rows and hands them, with their
-    events, to the log's process."""
+    """Plans declarations in filing order and writes rows and events in time order."""
 
     def __init__(
         self,
