@@ -474,43 +474,6 @@ class _Log:
         self.pipe.close()
 
 
-class _Pending:
-    """The log's process's events waiting for their time: those of the hours up to ``hour``
-    in a heap, later ones in a list per hour (a heap of millions of events a year ahead cost
-    a fifth of the work: each push and pop walked it through memory). Events are the
-    planner's tuples (``_History.push``): they compare by their instant's ISO text, then by
-    the order they were planned; their last value is their hour."""
-
-    def __init__(self, hour: int) -> None:
-        self.heap: list[tuple[Any, ...]] = []
-        self.hour = hour - 1
-        self.later: dict[int, list[tuple[Any, ...]]] = {}
-
-    def push_all(self, events: Iterable[tuple[Any, ...]]) -> None:
-        heap, later = self.heap, self.later
-        for event in events:
-            hour = event[-1]
-            if hour <= self.hour:
-                heapq.heappush(heap, event)
-            elif (waiting := later.get(hour)) is not None:
-                waiting.append(event)
-            else:
-                later[hour] = [event]
-
-    def due(self, limit: str, last: int) -> list[tuple[Any, ...]]:
-        """Take the events due by ``limit`` (ISO text of an instant in the hour ``last``), in
-        time order."""
-        heap, pop, due = self.heap, heapq.heappop, []
-        while True:
-            while heap and heap[0][0] <= limit:
-                due.append(pop(heap))
-            if heap or self.hour >= last:
-                return due
-            self.hour += 1  # this hour's events are all pending: they become the heap
-            heap = self.heap = self.later.pop(self.hour, [])
-            heapq.heapify(heap)
-
-
 def _link(
     seq: int,
     at: str,
@@ -581,26 +544,13 @@ def _write_log(
             instant = datetime.fromisoformat
             seq, prev = head
             last_at: datetime | None = None
-            unfolded: str | None = None  # the instant of the first event since the last fold
-            pending: _Pending | None = None
             end: tuple[Any, ...] | None = None
             while end is None:
                 for message in pickle.loads(pipe.recv_bytes()):  # noqa: S301 - our own planner
                     tag = message[0]
-                    # What is due first: the events up to a new declaration's filing, or to now.
-                    if tag == _DECLARATION:
-                        filed, hour = message[1], message[2]
-                        if pending is None:
-                            pending = _Pending(hour)
-                        due = pending.due(filed, hour)
-                    elif tag == _END and pending is not None:
-                        due = pending.due(_iso(message[1]), _hour(message[1]))
-                    else:
-                        due = []
-                    if due and unfolded is None:
-                        unfolded = due[0][0]
-                    for (stamp, _, actor_id, actor, kind, declaration_id, inquiry_id, before,
-                         after, text, detail, _) in due:  # fmt: skip
+                    if tag.__class__ is str:  # an event, numbered here in the order handed over
+                        (stamp, _, actor_id, actor, kind, declaration_id, inquiry_id, before,
+                         after, text, detail) = message  # fmt: skip
                         seq += 1
                         at = instant(stamp)
                         link = _link(seq, stamp, actor_id, actor, kind, declaration_id,
@@ -609,23 +559,18 @@ def _write_log(
                                        inquiry_id, before, after, text, prev, link))  # fmt: skip
                         prev, last_at = link, at
                         apply(make((seq, at, kind, declaration_id, inquiry_id, after, detail)))
-                    if tag == _DECLARATION:
-                        (_, _, _, declaration_id, first_inquiry, first_item, shape,
-                         events) = message  # fmt: skip
+                    elif tag == _DECLARATION:
+                        _, declaration_id, stamp, first_inquiry, first_item, shape = message
                         key, value, per_need, items = shape
-                        expect_declaration(declaration_id, key, value, instant(filed))
+                        expect_declaration(declaration_id, key, value, instant(stamp))
                         for n, (key, value) in enumerate(per_need):
                             expect_inquiry(first_inquiry + n, declaration_id, key, value)
                         for n, item in enumerate(items):
                             add("declaration_items", (first_item + n, declaration_id, n + 1, *item))
-                        assert pending is not None
-                        pending.push_all(events)
-                    elif tag in (_FOLD, _END):
-                        if unfolded is not None:
-                            fold(instant(unfolded))
-                            unfolded = None
-                        if tag == _END:
-                            end = message
+                    elif tag == _FOLD:
+                        fold(instant(message[1]))
+                    else:
+                        end = message
                 sink.commit()
             replay.finish_rollups()
             sink.commit()
@@ -772,10 +717,14 @@ class _History:
             code: ladder.in_order_from(policy) for code, (_, policy) in self.policies.items()
         }
         self.deadlines: dict[tuple[str, int, bool, int], datetime] = {}
-        # The events of the declaration being filed, handed over with it: the log's process
-        # keeps them until their time (``_Pending``).
-        self.planned: list[tuple[Any, ...]] = []
+        # Pending events: those of the hours up to ``self.hour`` in a heap, later ones in a
+        # list per hour (a heap of millions of events a year ahead was a fifth of the work:
+        # each push and pop walked it through memory).
+        self.heap: list[tuple[Any, ...]] = []
+        self.hour = _hour(start) - 1
+        self.later: dict[int, list[tuple[Any, ...]]] = {}
         self.order = 0
+        self.events = 0
         self.ids = {
             "declarations": self._max(Declaration.id),
             "inquiries": self._max(Inquiry.id),
@@ -789,6 +738,7 @@ class _History:
         self.inquiries = 0
         # The log, and the dashboard folded from it as it is written (no reading it back).
         self.log = log
+        self.unfolded_since: str | None = None  # the instant of the first event since a fold
         self.shapes: dict[int, tuple[Any, ...]] = {}
         # The JSON text of an inquiry's creation and of an escalation step around its one
         # changing field, by what makes the rest.
@@ -833,34 +783,58 @@ class _History:
         detail: Any = None,
     ) -> None:
         """Plan an event for its time (``text``: its data as canonical JSON, ``detail``: the
-        field of it the projector reads); one after now never happened. It is kept as the
-        message the log's process takes (``_Pending``), a tuple that compares in C: by its
-        instant's ISO 8601 text (UTC: its order is the time's; a datetime would cost several
-        times more to pickle and unpickle, and the log's process needs the text for the
-        hash), then by the order events were planned (the number is unique, so nothing after
-        it is compared); last, the hour it falls in."""
-        if at > self.now:
-            return
+        field of it the projector reads). It is kept as the message the log's process takes,
+        a tuple that compares in C: by its instant's ISO 8601 text (UTC: its order is the
+        time's; a datetime would cost several times more to pickle and unpickle, and the log's
+        process needs the text for the hash), then by the order events were planned (the
+        number is unique, so nothing after it is compared)."""
         if at.tzinfo is not UTC:
             at = at.astimezone(UTC)
         self.order += 1
-        self.planned.append(
-            (_iso(at), self.order, actor[0], actor[1], kind, declaration_id, inquiry_id,
-             before, after, text, detail, _hour(at))
-        )  # fmt: skip
+        event = (_iso(at), self.order, actor[0], actor[1], kind, declaration_id, inquiry_id,
+                 before, after, text, detail)  # fmt: skip
+        hour = _hour(at)
+        if hour <= self.hour:
+            heapq.heappush(self.heap, event)
+        elif (later := self.later.get(hour)) is not None:
+            later.append(event)
+        else:
+            self.later[hour] = [event]
+
+    def release(self, until: datetime) -> None:
+        """Hand every pending event due by ``until`` (and not after now) over to the log's
+        process, which numbers, chains, writes and folds them, in time order."""
+        limit_at = min(until, self.now)
+        limit, last = _iso(limit_at), _hour(limit_at)
+        heap, pop, due = self.heap, heapq.heappop, []
+        while True:
+            while heap and heap[0][0] <= limit:
+                due.append(pop(heap))
+            if heap or self.hour >= last:
+                break
+            self.hour += 1  # this hour's events are all pending: they become the heap
+            heap = self.heap = self.later.pop(self.hour, [])
+            heapq.heapify(heap)
+        if due:
+            self.events += len(due)
+            if self.unfolded_since is None:
+                self.unfolded_since = due[0][0]
+            self.log.add_all(due)
 
     def fold(self) -> None:
         """Let the dashboard take in what was written since the last fold."""
-        self.log.add((_FOLD,))
+        if self.unfolded_since is not None:
+            self.log.add((_FOLD, self.unfolded_since))
+            self.unfolded_since = None
 
     def _hand_over_declaration(
-        self, template: _Template, declaration_id: int, at: datetime, plans: list[_Plan]
+        self, template: _Template, declaration_id: int, plans: list[_Plan]
     ) -> None:
-        """Hand the log's process the declaration filed at ``at``: its events (``planned``),
-        the groups and values of the declaration and its inquiries (for the dashboard), and
-        its goods lines, which it writes. What comes from the template is one tuple per
-        template, pickled once a batch; the declaration's inquiries and goods lines are
-        numbered on from the first."""
+        """Hand the log's process what it needs of a declaration besides its events: the
+        groups and values of the declaration and its inquiries (for the dashboard), and its
+        goods lines, which it writes (this process has the larger share of the work). What
+        comes from the template is one tuple per template, pickled once a batch; the
+        declaration's inquiries and goods lines are numbered on from the first."""
         shape = self.shapes.get(id(template))
         if shape is None:
             goods = {n: (item[0], item[5], item[6]) for n, item in enumerate(template.items, 1)}
@@ -882,10 +856,15 @@ class _History:
         self.ids["declaration_items"] += len(template.items)
         # The filing instant goes over as text, as the events' do.
         self.log.add(
-            (_DECLARATION, _iso(at), _hour(at), declaration_id, plans[0].inquiry_id, first_item,
-             shape, self.planned)
+            (_DECLARATION, declaration_id, _iso(plans[0].received), plans[0].inquiry_id,
+             first_item, shape)
         )  # fmt: skip
-        self.planned = []
+
+    def finish(self) -> None:
+        """Write what is due by now; the events after now never happened."""
+        self.release(self.now)
+        self.heap.clear()
+        self.later.clear()
 
     # -- one declaration -----------------------------------------------------------------
 
@@ -896,6 +875,7 @@ class _History:
         trader: tuple[int, str],
         officers: dict[str, tuple[int, str]],
     ) -> None:
+        self.release(at)
         declaration_id = self.next_id("declarations")
         self.declarations += 1
         plans = [self._plan(need, at, template.province) for need in template.needs]
@@ -908,6 +888,7 @@ class _History:
             (declaration_id, trader[0], template.kind, template.office, template.province,
              status, self.version, at, closed_at, 1),
         )  # fmt: skip
+        self._hand_over_declaration(template, declaration_id, plans)
         self.push(
             at,
             "declaration.filed",
@@ -953,7 +934,6 @@ class _History:
                 text=json_text,
                 detail=detail,
             )
-        self._hand_over_declaration(template, declaration_id, at, plans)
         self._write_inquiries(declaration_id, template, plans, officers)
 
     @staticmethod
@@ -1565,8 +1545,10 @@ def generate(
                     sink.commit()
                     say(
                         f"  {day}: {history.declarations:,} declarations, "
-                        f"{history.inquiries:,} inquiries, {history.order:,} events planned"
+                        f"{history.inquiries:,} inquiries, {history.events:,} events"
                     )
+            history.finish()
+            history.fold()
             sink.commit()
         counts = dict(sink.counts)
         log.end(now)
