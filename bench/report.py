@@ -60,8 +60,8 @@ def render(
         "",
         "Written by `make bench` (`python -m bench`), which runs the benchmarks on one"
         " machine in one run and rewrites this file; do not edit it by hand. The national"
-        " dashboard benchmark (ten million inquiries, about 20 minutes) runs only when named:"
-        " `python -m bench --only dashboard`; its full-scale figures are also in"
+        " dashboard benchmark (ten million inquiries, about a quarter of an hour) runs only"
+        " when named: `python -m bench --only dashboard`; its full-scale figures are also in"
         " [dashboard.md](dashboard.md).",
         "`python -m bench --only NAME` reruns one benchmark (its section is replaced, the"
         " others are kept with their own dates); `--quick` makes short, rougher runs.",
