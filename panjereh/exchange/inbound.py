@@ -18,7 +18,7 @@ from panjereh.api.deps import now_of
 from panjereh.auth.models import Role
 from panjereh.auth.principal import Principal
 from panjereh.errors import Invalid, Unauthorized
-from panjereh.exchange.service import connection_of
+from panjereh.exchange.service import agency_connection
 from panjereh.exchange.signing import MESSAGE_ID_HEADER, SIGNATURE_HEADER, BadSignature, verify
 
 MAX_MESSAGE_ID = 200
@@ -54,7 +54,7 @@ async def machine_provenance(
             f"an agency's system names each decision with 1 to {MAX_MESSAGE_ID} ASCII characters",
             field=MESSAGE_ID_HEADER,
         )
-    connection = await run_in_threadpool(connection_of, session, principal.agency_code or "")
+    connection = await run_in_threadpool(agency_connection, session, principal.agency_code or "")
     if connection is None:
         raise Unauthorized(
             f"agency {principal.agency_code} has no connected system, so no key to sign with",

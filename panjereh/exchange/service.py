@@ -158,7 +158,7 @@ def rotate_secret(
     return Rotated(connection.signing_secret, connection.previous_until)
 
 
-def connection_of(session: Session, agency_code: str) -> AgencyConnection | None:
+def agency_connection(session: Session, agency_code: str) -> AgencyConnection | None:
     """The agency's connection, if its system is connected."""
     return session.get(AgencyConnection, agency_code)
 
