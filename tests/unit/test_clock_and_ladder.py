@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -17,6 +18,16 @@ from panjereh.sla.calendar import TEHRAN, iran_calendar
 
 CAL = iran_calendar(years=range(2025, 2029))
 SAT_MORNING = datetime(2026, 11, 21, 8, 30, tzinfo=TEHRAN)  # Saturday, a working day
+
+
+def _running(started: clock.Started, since: datetime) -> dict[str, Any]:
+    """The ladder's arguments for a clock started as ``started`` and running since ``since``."""
+    return {
+        "due_at": started.due_at,
+        "running_since": since,
+        "budget_minutes": started.budget_minutes,
+    }
+
 
 instants = st.datetimes(
     min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 1), timezones=st.just(UTC)
@@ -72,13 +83,7 @@ def test_a_pause_over_nowruz_moves_the_deadline_past_it() -> None:
 
 def test_default_ladder_times() -> None:
     started = clock.start(CAL, received_at=SAT_MORNING, business_days=5)
-    rungs = ladder.schedule(
-        DEFAULT_POLICY,
-        CAL,
-        due_at=started.due_at,
-        running_since=SAT_MORNING,
-        budget_minutes=started.budget_minutes,
-    )
+    rungs = ladder.schedule(DEFAULT_POLICY, CAL, **_running(started, SAT_MORNING))
     names = [(r.cycle, r.step) for r in rungs]
     assert names[:3] == [(0, "at_risk"), (0, "breached"), (0, "supervisor")]
     assert names[3:] == [(n, "repeat") for n in range(1, 6)]
@@ -105,15 +110,8 @@ def test_rungs_come_in_time_order_from_the_deadlines_step(
     # on, times never decrease, which lets a walk stop at the first rung not due yet.
     started = clock.start(CAL, received_at=received, business_days=days)
     since = min(received + timedelta(minutes=late_by), started.due_at + timedelta(days=10))
-    rungs = ladder.schedule(
-        DEFAULT_POLICY,
-        CAL,
-        due_at=started.due_at,
-        running_since=since,
-        budget_minutes=started.budget_minutes,
-    )
-    assert list(ladder.rungs(DEFAULT_POLICY, CAL, due_at=started.due_at, running_since=since,
-                             budget_minutes=started.budget_minutes)) == rungs  # fmt: skip
+    rungs = ladder.schedule(DEFAULT_POLICY, CAL, **_running(started, since))
+    assert list(ladder.rungs(DEFAULT_POLICY, CAL, **_running(started, since))) == rungs
     first = ladder.in_order_from(DEFAULT_POLICY)
     assert rungs[first].step == "breached"
     assert all(a.at <= b.at for a, b in pairwise(rungs[first:]))
@@ -122,13 +120,7 @@ def test_rungs_come_in_time_order_from_the_deadlines_step(
 
 def test_due_and_next() -> None:
     started = clock.start(CAL, received_at=SAT_MORNING, business_days=5)
-    rungs = ladder.schedule(
-        DEFAULT_POLICY,
-        CAL,
-        due_at=started.due_at,
-        running_since=SAT_MORNING,
-        budget_minutes=started.budget_minutes,
-    )
+    rungs = ladder.schedule(DEFAULT_POLICY, CAL, **_running(started, SAT_MORNING))
     late = started.due_at + timedelta(minutes=1)
     due = ladder.due_rungs(rungs, fired=set(), now=late)
     assert [r.step for r in due] == ["at_risk", "breached"]
