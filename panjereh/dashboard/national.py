@@ -411,12 +411,9 @@ class _Log:
         self.sender.start()
 
     def add(self, message: tuple[Any, ...]) -> None:
-        batch = self.batch
-        batch.append(message)
-        if len(batch) >= _BATCH:
-            self._hand_over()
+        self.add_all((message,))
 
-    def add_all(self, messages: list[tuple[Any, ...]]) -> None:
+    def add_all(self, messages: Iterable[tuple[Any, ...]]) -> None:
         batch = self.batch
         batch.extend(messages)
         if len(batch) >= _BATCH:
@@ -619,10 +616,8 @@ def _iso(instant: datetime) -> str:
 
 
 def _hour(instant: datetime) -> int:
-    """The hour a UTC instant (every instant the planner makes) falls in, counted from the
-    first of January of year 1: a fifth of what ``timestamp`` costs."""
-    if instant.tzinfo is not UTC:
-        instant = instant.astimezone(UTC)
+    """The hour a UTC instant falls in, counted from the first of January of year 1: a fifth
+    of what ``timestamp`` costs."""
     return instant.toordinal() * 24 + instant.hour
 
 
@@ -804,7 +799,7 @@ class _History:
     def release(self, until: datetime) -> None:
         """Hand every pending event due by ``until`` (and not after now) over to the log's
         process, which numbers, chains, writes and folds them, in time order."""
-        limit_at = min(until, self.now)
+        limit_at = min(until, self.now).astimezone(UTC)  # compared as text, as events are
         limit, last = _iso(limit_at), _hour(limit_at)
         heap, pop, due = self.heap, heapq.heappop, []
         while True:
@@ -895,6 +890,7 @@ class _History:
             trader,
             declaration_id=declaration_id,
             after="under_inquiry",
+            # Canonical JSON: keys in order, no spaces (the chain's test would fail otherwise).
             text=f'{{"inquiries":{len(plans)},"items":{len(template.items)},'
             f'"rule_set_version":{self.version}}}',
         )
