@@ -105,7 +105,7 @@ _BATCH = 20_000  # messages handed to the log's process at a time
 _AHEAD = 64  # batches the planner may be ahead of the log's process (a month's fold is long)
 # The tags of what the planner hands the log's process besides events (an event's first value
 # is its instant's ISO text).
-_FOLD, _DECLARATION, _END = 0, 1, 2
+_FOLD, _DECLARATION, _END, _SHAPE = 0, 1, 2, 3
 _TEXT, _JSONB = 25, 3802  # PostgreSQL's type oids
 _AS_TEXT = {1042: _TEXT, 114: _TEXT}  # char, json
 _OFFICE_WEIGHT = {code: profile.weight for code, profile in OFFICES.items()}
@@ -540,6 +540,7 @@ def _write_log(
             add, make = sink.add, _Event._make
             instant = datetime.fromisoformat
             seq, prev = head
+            shapes: dict[int, tuple[Any, ...]] = {}
             last_at: datetime | None = None
             end: tuple[Any, ...] | None = None
             while end is None:
@@ -557,8 +558,8 @@ def _write_log(
                         prev, last_at = link, at
                         apply(make((seq, at, kind, declaration_id, inquiry_id, after, detail)))
                     elif tag == _DECLARATION:
-                        _, declaration_id, stamp, first_inquiry, first_item, shape = message
-                        key, value, per_need, items = shape
+                        _, declaration_id, stamp, first_inquiry, first_item, template = message
+                        key, value, per_need, items = shapes[template]
                         expect_declaration(declaration_id, key, value, instant(stamp))
                         for n, (key, value) in enumerate(per_need):
                             expect_inquiry(first_inquiry + n, declaration_id, key, value)
@@ -566,6 +567,8 @@ def _write_log(
                             add("declaration_items", (first_item + n, declaration_id, n + 1, *item))
                     elif tag == _FOLD:
                         fold(instant(message[1]))
+                    elif tag == _SHAPE:
+                        shapes[message[1]] = message[2]
                     else:
                         end = message
                 sink.commit()
@@ -730,7 +733,7 @@ class _History:
         # The log, and the dashboard folded from it as it is written (no reading it back).
         self.log = log
         self.unfolded_since: str | None = None  # the instant of the first event since a fold
-        self.shapes: dict[int, tuple[Any, ...]] = {}
+        self.shaped: set[int] = set()  # the templates whose shape the log has
         # The JSON text of an inquiry's creation and of an escalation step around its one
         # changing field, by what makes the rest.
         self.texts: dict[tuple[Any, ...], tuple[str, str]] = {}
@@ -824,10 +827,11 @@ class _History:
         """Hand the log's process what it needs of a declaration besides its events: the
         groups and values of the declaration and its inquiries (for the dashboard), and its
         goods lines, which it writes (this process has the larger share of the work). What
-        comes from the template is one tuple per template, pickled once a batch; the
-        declaration's inquiries and goods lines are numbered on from the first."""
-        shape = self.shapes.get(id(template))
-        if shape is None:
+        comes from the template goes over once, the first time it is filed (pickling it with
+        every declaration cost more than the rest of the message); the declaration's
+        inquiries and goods lines are numbered on from the first."""
+        template_id = id(template)  # the templates live as long as the run
+        if template_id not in self.shaped:
             goods = {n: (item[0], item[5], item[6]) for n, item in enumerate(template.items, 1)}
             where = (template.province, template.office)
             chapter, value = projector.declaration_goods(goods, self.rates)
@@ -837,18 +841,20 @@ class _History:
                 chapter_of_need, value_of_need = projector.inquiry_goods(lines, goods, self.rates)
                 key = (need.agency, need.inquiry_type, *where, chapter_of_need)
                 per_need.append((key, value_of_need))
-            shape = self.shapes[id(template)] = (
+            shape = (
                 (projector.GOODS, projector.GOODS, *where, chapter),
                 value,
                 tuple(per_need),
                 template.items,
             )
+            self.log.add((_SHAPE, template_id, shape))
+            self.shaped.add(template_id)
         first_item = self.ids["declaration_items"] + 1
         self.ids["declaration_items"] += len(template.items)
         # The filing instant goes over as text, as the events' do.
         self.log.add(
             (_DECLARATION, declaration_id, _iso(plans[0].received), plans[0].inquiry_id,
-             first_item, shape)
+             first_item, template_id)
         )  # fmt: skip
 
     def finish(self) -> None:
