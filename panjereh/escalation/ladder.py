@@ -16,7 +16,6 @@ from datetime import datetime
 
 from panjereh.escalation.policy import Audience, EscalationPolicy
 from panjereh.sla.calendar import BusinessCalendar
-from panjereh.sla.clock import minutes_before
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +32,9 @@ class Rung:
 
 def business_day_minutes(calendar: BusinessCalendar, instant: datetime) -> int:
     """How many business minutes one business day has in the week in force at ``instant``."""
-    week = calendar.week_on(instant.astimezone(calendar.tz).date())
+    weeks = calendar.weeks
+    # One week for all time (the usual case): no need to find the day the instant falls on.
+    week = weeks[0] if len(weeks) == 1 else calendar.week_on(instant.astimezone(calendar.tz).date())
     return (week.closes.hour * 60 + week.closes.minute) - (week.opens.hour * 60 + week.opens.minute)
 
 
@@ -82,10 +83,16 @@ def rungs(
     for level, step in enumerate(policy.steps, start=1):
         offset = step.business_days_after_deadline * day
         if offset < 0:
-            at = minutes_before(calendar, anchor=running_since, due_at=due_at, minutes=-offset)
+            # ``offset`` before the deadline, never before the stretch started (the calendar
+            # only walks forward: from the stretch's start, by what is left of it once those
+            # minutes are taken off), or earlier when the step's share of the budget is spent
+            # first: time only grows with business minutes, so the earlier of the two is the
+            # one of fewer minutes.
+            minutes = max(0, left + offset)
             if step.budget_share is not None:
                 spend = max(0, int(step.budget_share * budget_minutes) - spent_before)
-                at = min(at, calendar.add_business_minutes(running_since, spend))
+                minutes = min(minutes, spend)
+            at = calendar.add_business_minutes(running_since, minutes)
         else:
             at = calendar.add_business_minutes(due_at, offset) if offset else due_at
         last = Rung(0, step.name, at, step.notify, step.immediate_report, level)

@@ -65,15 +65,3 @@ def resume(
     if remaining_minutes <= 0:
         return due_at
     return calendar.add_business_minutes(at, remaining_minutes)
-
-
-def minutes_before(
-    calendar: BusinessCalendar, *, anchor: datetime, due_at: datetime, minutes: int
-) -> datetime:
-    """The instant ``minutes`` business minutes before ``due_at`` (never before ``anchor``).
-
-    The calendar only walks forward, so this walks forward from the anchor by what is left
-    after taking those minutes off.
-    """
-    left = calendar.business_minutes_between(anchor, due_at) - minutes
-    return calendar.add_business_minutes(anchor, max(0, left))
