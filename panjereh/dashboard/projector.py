@@ -773,11 +773,40 @@ class _Batch:
         write_rollups(self.session, self._rollups())
 
     def _day_groups(self) -> dict[DayGroup, list[_Acc]]:
-        """The cells of every group's day."""
-        by_day: dict[DayGroup, list[_Acc]] = {}
+        """The parts of every group's day (the groups of ``_groups``), gathered in two steps so
+        that each cell is taken four times, not nine: the cells into their agency's groups by
+        inquiry type, province, office and HS chapter; then those groups' sums into the groups
+        they make up: the agency's whole (from its types), and the nation's groups by
+        province, office, chapter and whole (from every agency's, the declarations' own
+        included, whose groups are the nation's only)."""
+        agencies: dict[DayGroup, list[_Acc]] = {}
         for (key, day), acc in self.cells.items():
-            for dimension, agency, value in _groups(key):
-                by_day.setdefault((dimension, agency, value, day), []).append(acc)
+            agency, kind, province, office, chapter = key
+            for group in (
+                ("type", agency, kind, day),
+                ("province", agency, province, day),
+                ("office", agency, office, day),
+                ("chapter", agency, chapter, day),
+            ):
+                found = agencies.get(group)
+                if found is None:
+                    agencies[group] = [acc]
+                else:
+                    found.append(acc)
+        by_day: dict[DayGroup, list[_Acc]] = {}
+        for group, parts in agencies.items():
+            dimension, agency, value, day = group
+            total = _Acc.total(parts)
+            if dimension == "type":  # an agency's types make up its whole and the nation's
+                wholes: tuple[DayGroup, ...] = (("all", ALL, ALL, day),)
+                if agency != GOODS:
+                    wholes += (("all", agency, ALL, day),)
+                for whole in wholes:
+                    by_day.setdefault(whole, []).append(total)
+            else:
+                by_day.setdefault((dimension, ALL, value, day), []).append(total)
+            if agency != GOODS:
+                by_day[group] = [total]
         return by_day
 
     def _rollups(self) -> dict[Target, _Acc]:
