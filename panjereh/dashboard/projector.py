@@ -773,12 +773,12 @@ class _Batch:
         write_rollups(self.session, self._rollups())
 
     def _day_groups(self) -> dict[DayGroup, list[_Acc]]:
-        """The parts of every group's day (the groups of ``_groups``), gathered in two steps so
-        that each cell is taken four times, not nine: the cells into their agency's groups by
-        inquiry type, province, office and HS chapter; then those groups' sums into the groups
-        they make up: the agency's whole (from its types), and the nation's groups by
-        province, office, chapter and whole (from every agency's, the declarations' own
-        included, whose groups are the nation's only)."""
+        """The parts of every group's day, gathered in two steps so that each cell is taken four
+        times, not nine: the cells into their agency's groups by inquiry type, province,
+        office and HS chapter; then those groups' sums into the groups they make up: the
+        agency's whole (from its types), and the nation's groups by province, office, chapter
+        and whole (from every agency's, the declarations' own included, whose groups are the
+        nation's only)."""
         agencies: dict[DayGroup, list[_Acc]] = {}
         for (key, day), acc in self.cells.items():
             agency, kind, province, office, chapter = key
@@ -1137,33 +1137,6 @@ def _open_inquiry_row(i: _Inquiry) -> dict[str, Any]:
         "paused_minutes": i.paused_minutes,
         "level": i.level,
     }
-
-
-_group_cache: dict[FineKey, tuple[tuple[str, str, str], ...]] = {}
-
-
-def _groups(key: FineKey) -> tuple[tuple[str, str, str], ...]:
-    """Every rollup group a finest group adds to: (dimension, agency, key)."""
-    found = _group_cache.get(key)
-    if found is not None:
-        return found
-    agency, kind, province, office, chapter = key
-    groups = [
-        ("all", ALL, ALL),
-        ("province", ALL, province),
-        ("office", ALL, office),
-        ("chapter", ALL, chapter),
-    ]
-    if agency != GOODS:
-        groups += [
-            ("all", agency, ALL),
-            ("type", agency, kind),
-            ("province", agency, province),
-            ("office", agency, office),
-            ("chapter", agency, chapter),
-        ]
-    found = _group_cache[key] = tuple(groups)
-    return found
 
 
 _ROLLUP_KEYS = ("grain", "dimension", "agency", "period", "key")

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import gc
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from panjereh.dashboard import histogram, national, periods, projector
-from panjereh.dashboard.projector import normalise_reason
+from panjereh.dashboard.models import MEASURES
+from panjereh.dashboard.projector import ALL, GOODS, normalise_reason
 from panjereh.sla.calendar import TEHRAN
 
 
@@ -112,6 +114,65 @@ def test_a_replay_runs_without_the_cycle_collector_and_gives_it_back() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def _nine_groups(key: projector.FineKey) -> list[tuple[str, str, str]]:
+    """Every rollup group a finest group adds to, as the dashboard defines them: the nation's
+    whole and its groups by province, office and HS chapter; for an agency's inquiries also the
+    agency's whole and its groups by inquiry type, province, office and chapter."""
+    agency, kind, province, office, chapter = key
+    groups = [("all", ALL, ALL), ("province", ALL, province), ("office", ALL, office),
+              ("chapter", ALL, chapter)]  # fmt: skip
+    if agency != GOODS:
+        groups += [("all", agency, ALL), ("type", agency, kind), ("province", agency, province),
+                   ("office", agency, office), ("chapter", agency, chapter)]  # fmt: skip
+    return groups
+
+
+_CELL = st.tuples(
+    st.tuples(
+        st.sampled_from([GOODS, "IVO", "IRISI", "FDA"]),
+        st.sampled_from(["A", "B"]),
+        st.sampled_from(["IR-01", "IR-23"]),
+        st.sampled_from(["BUSH", "IKIA", "SHRJ"]),
+        st.sampled_from(["01", "84", "--"]),
+    ),
+    st.integers(min_value=20_000, max_value=20_003),  # the day
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        _CELL,
+        st.tuples(
+            st.lists(st.integers(0, 10**9), min_size=len(MEASURES), max_size=len(MEASURES)),
+            st.dictionaries(st.integers(0, histogram.BINS - 1), st.integers(1, 5), max_size=3),
+        ),
+        max_size=40,
+    )
+)
+def test_a_days_cells_add_up_to_the_groups_they_belong_to(
+    cells: dict[tuple[projector.FineKey, int], tuple[list[int], dict[int, int]]],
+) -> None:
+    # The projector gathers cells in two steps (an agency's groups first); the sums are those
+    # of each cell added into every group it belongs to.
+    batch = projector._Batch.__new__(projector._Batch)
+    batch.cells = {}
+    for (key, day), (measures, hist) in cells.items():
+        acc = projector._Acc()
+        acc.measures, acc.hists = list(measures), [dict(hist), {}, dict(hist)]
+        batch.cells[(key, day)] = acc
+    expected: dict[tuple[str, str, str, int], list[projector._Acc]] = {}
+    for (key, day), acc in batch.cells.items():
+        for dimension, agency, value in _nine_groups(key):
+            expected.setdefault((dimension, agency, value, day), []).append(acc)
+
+    def sums(groups: dict[Any, list[projector._Acc]]) -> dict[Any, tuple[Any, ...]]:
+        totals = {group: projector._Acc.total(parts) for group, parts in groups.items()}
+        return {group: (t.measures, t.hists) for group, t in totals.items()}
+
+    assert sums(batch._day_groups()) == sums(expected)
 
 
 @settings(max_examples=300, deadline=None)
