@@ -24,6 +24,7 @@ Grain = Literal["d", "w", "m", "j", "a"]
 GRAINS: tuple[Grain, ...] = ("d", "w", "m", "j", "a")
 SATURDAY = 5
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MINUTE, _HALF_HOUR = timedelta(minutes=1), timedelta(minutes=30)  # made once, not per call
 
 
 JALALI_MONTHS_EN = (
@@ -44,13 +45,13 @@ JALALI_MONTHS_EN = (
 
 def epoch_minutes(instant: datetime) -> int:
     """Whole minutes since 1970-01-01 UTC (the unit of stored instants and durations)."""
-    return (instant - _EPOCH) // timedelta(minutes=1)
+    return (instant - _EPOCH) // _MINUTE
 
 
 def tehran_day(instant: datetime) -> int:
     """The date ordinal of ``instant`` in Tehran (Tehran's offsets are whole half hours, so
     the day is cached per UTC half hour)."""
-    return _day_of_half_hour((instant - _EPOCH) // timedelta(minutes=30))
+    return _day_of_half_hour((instant - _EPOCH) // _HALF_HOUR)
 
 
 @lru_cache(maxsize=131072)
