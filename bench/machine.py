@@ -1,11 +1,15 @@
-"""The machine the figures were measured on: CPU, cores, memory and software versions."""
+"""The machine the figures were measured on: CPU, cores, memory, software versions, and how
+fast it ran a fixed workload at the start."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 import sqlite3
+import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -23,6 +27,7 @@ class Machine:
     sqlite: str
     postgresql: str
     load: str
+    speed: float  # seconds of a fixed single-core Python workload (``calibrate``)
 
     def rows(self) -> list[tuple[str, str]]:
         """The facts as (label, value) pairs, in the order the doc shows them."""
@@ -35,13 +40,15 @@ class Machine:
             ("SQLite", self.sqlite),
             ("PostgreSQL", self.postgresql),
             ("load average at start (1, 5, 15 min)", self.load),
+            ("a fixed Python workload, best of 3 (lower is faster)", f"{self.speed:.2f} s"),
         ]
 
     def one_line(self) -> str:
         """A short description for a section's own header."""
         return (
             f"{self.cpu}, {self.cores} cores, {self.memory_gib:.0f} GiB; Python {self.python}, "
-            f"SQLite {self.sqlite}, PostgreSQL {self.postgresql}"
+            f"SQLite {self.sqlite}, PostgreSQL {self.postgresql}; a fixed Python workload "
+            f"{self.speed:.2f} s"
         )
 
 
@@ -86,6 +93,25 @@ def _load() -> str:
         return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def calibrate(rounds: int = 3) -> float:
+    """Seconds the fastest of ``rounds`` runs of a fixed single-core workload takes (datetime
+    arithmetic, ISO text, SHA-256, dictionaries: what the benchmarks' Python does most).
+    Hosts of one model name differ, and one host's speed changes within a day by more than a
+    change to the code does: figures are comparable between runs whose workload took about
+    the same time."""
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        at, total = datetime(2025, 1, 1, tzinfo=UTC), 0
+        seen: dict[str, int] = {}
+        for second in range(200_000):
+            text = (at + timedelta(0, second * 7)).isoformat()
+            seen[text[:13]] = seen.get(text[:13], 0) + 1
+            total += len(hashlib.sha256(text.encode()).hexdigest())
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 def describe(postgres_url: str | None) -> Machine:
     """The machine this process runs on."""
     return Machine(
@@ -97,4 +123,5 @@ def describe(postgres_url: str | None) -> Machine:
         sqlite=sqlite3.sqlite_version,
         postgresql=_postgresql(postgres_url),
         load=_load(),
+        speed=calibrate(),
     )
