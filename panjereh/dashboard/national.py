@@ -1570,7 +1570,6 @@ _DECIDED = frozenset(
     {InquiryState.APPROVED, InquiryState.REJECTED, InquiryState.LAPSED, InquiryState.WITHDRAWN}
 )
 _ANSWERED = frozenset({InquiryState.APPROVED, InquiryState.REJECTED})
-_ANSWERED_STATES = frozenset(state.value for state in _ANSWERED)
 
 
 FACT_COLUMNS = (
@@ -1619,7 +1618,7 @@ def write_facts(engine: Engine, facts: Path) -> int:
             agency_minutes: int | str = ""
             elapsed: int | str = ""
             paused: int | str = ""
-            if state in _ANSWERED_STATES and decided is not None:
+            if state in _ANSWERED and decided is not None:  # a state's text is its member
                 calendar = calendars.get((agency, province))
                 if calendar is None:
                     calendar = calendars[(agency, province)] = calendar_for(
