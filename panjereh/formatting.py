@@ -86,7 +86,17 @@ def number(value: Decimal | int, lang: str) -> str:
         value = value.normalize()
         if value == value.to_integral_value():
             value = value.quantize(Decimal(1))
-    text = f"{value:,f}" if isinstance(value, Decimal) else f"{value:,d}"
+    return _separators(f"{value:,f}" if isinstance(value, Decimal) else f"{value:,d}", lang)
+
+
+def fixed(value: Decimal | float, places: int, lang: str) -> str:
+    """A number grouped by thousands with ``places`` decimals: ``85.70`` / ``۸۵٫۷۰``."""
+    return _separators(f"{value:,.{places}f}", lang)
+
+
+def _separators(text: str, lang: str) -> str:
+    """English number text (``,`` grouping, ``.`` decimals) in ``lang``: Persian digits with
+    the Persian thousands and decimal separators (``٬``, ``٫``) in Persian."""
     if lang != "fa":
         return text
     return persian_digits(text.replace(",", "٬").replace(".", "٫"))

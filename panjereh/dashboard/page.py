@@ -152,20 +152,16 @@ def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
     return text
 
 
-def _percent(value: Decimal | None, lang: Any) -> str:
+def _percent(value: Decimal | float | None, lang: Any) -> str:
     if value is None:
         return "–"
-    return (
-        str(lang.digits(f"{float(value) * 100:.1f}")) + "٪"
-        if lang.code == "fa"
-        else (f"{float(value) * 100:.1f}%")
-    )
+    return f"{lang.fixed(value * 100, 1)}{'٪' if lang.code == 'fa' else '%'}"
 
 
 def _days(minutes: float | None, per_day: int, lang: Any) -> str:
     if minutes is None:
         return "–"
-    return str(lang.digits(f"{minutes / per_day:.1f}"))
+    return str(lang.fixed(minutes / per_day, 1))
 
 
 def _money(value: Decimal | int | None, lang: Any) -> str:

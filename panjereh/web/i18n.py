@@ -84,6 +84,10 @@ class Lang:
         """A grouped number with this language's digits and separators."""
         return formatting.number(value, self.code)
 
+    def fixed(self, value: Decimal | float, places: int) -> str:
+        """A grouped number with ``places`` decimals, in this language's digits and separators."""
+        return formatting.fixed(value, places, self.code)
+
     def money(self, value: Decimal, currency: str) -> str:
         """An amount with its currency code."""
         return formatting.money(value, currency, self.code)
