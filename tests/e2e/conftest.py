@@ -19,12 +19,13 @@ from panjereh.clock import SystemClock
 from tests.e2e.server import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    PASSWORD,
     LiveServer,
     add_users,
+    assets_ready,
     chromium_problem,
     live_server,
     prepare_store,
+    sign_in,
 )
 
 REQUIRE_BROWSER = os.environ.get("PANJEREH_REQUIRE_BROWSER") == "1"
@@ -66,23 +67,12 @@ def chromium_available() -> None:
     pytest.skip(f"browser tests skipped: {problem}")
 
 
-def _assets_ready() -> None:
-    """Build the vendor assets from node_modules when they are missing (pages work without
-    them, but the browser tests should see htmx at work, as users do)."""
-    from panjereh.web.assets import build
-    from panjereh.web.templating import vendor_ready
-
-    node_modules = Path(__file__).resolve().parents[2] / "node_modules"
-    if not vendor_ready() and (node_modules / "htmx.org").is_dir():
-        build(node_modules)
-
-
 @pytest.fixture(scope="session")
 def server(
     chromium_available: None, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
     """One server for the browser tests, with traders and an officer for every agency."""
-    _assets_ready()
+    assets_ready()
     clock = SystemClock()
     url = prepare_store(tmp_path_factory.mktemp("e2e") / "panjereh.db", clock=clock)
     users: list[tuple[str, Role, str | None, str]] = [
@@ -134,11 +124,7 @@ def signed_in(
         context.set_default_timeout(30_000)
         contexts.append(context)
         page = context.new_page()
-        page.goto(f"{server.url}/sign-in")
-        page.fill("#username", username)
-        page.fill("#password", PASSWORD)
-        page.click("form[action='/sign-in'] button[type=submit]")
-        page.wait_for_url(lambda url: "/sign-in" not in url)
+        sign_in(page, server.url, username)
         return page
 
     yield open_as

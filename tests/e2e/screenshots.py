@@ -1,10 +1,11 @@
-"""Take the README's screenshots: the trader's declaration page and the officer's queue, in
-Persian, from a real server and a real headless Chromium.
+"""Take the README's screenshots: the trader's declaration page, the officer's queue and the
+national dashboard, in Persian, from a real server and a real headless Chromium.
 
     python -m tests.e2e.screenshots [--out docs/screenshots]
 
-The store is a scratch one, filled through the same flows the pages use, with filings spread
-over the last two weeks so that the queue shows deadlines near, far and past.
+The first store is a scratch one, filled through the same flows the pages use, with filings
+spread over the last two weeks so that the queue shows deadlines near, far and past; the
+dashboard's holds the demo's history (``make demo``'s), projected.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import tempfile
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from panjereh.auth.models import Role
 from panjereh.auth.principal import Principal
@@ -28,10 +30,11 @@ from panjereh.sla.calendar import TEHRAN
 from tests.e2e.server import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    PASSWORD,
     add_users,
+    history_store,
     live_server,
     prepare_store,
+    sign_in,
 )
 
 USERS = [
@@ -221,39 +224,49 @@ def seed(url: str) -> int:
     return declaration_id
 
 
+def _shoot(browser: Any, base_url: str, username: str, path: str, target: Path) -> Path:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
+    page = context.new_page()
+    sign_in(page, base_url, username)
+    page.goto(f"{base_url}{path}")
+    page.evaluate("document.fonts.ready")
+    if page.locator("canvas.dashboard-chart").count():
+        drawn = "() => window.Chart && Chart.getChart(document.querySelector('canvas'))"
+        page.wait_for_function(drawn)
+    page.screenshot(path=str(target), full_page=False)
+    context.close()
+    return target
+
+
 def shoot(out: Path) -> list[Path]:
-    """Serve a seeded store and take the two screenshots."""
+    """Serve seeded stores and take the screenshots."""
     from playwright.sync_api import sync_playwright
 
     clock = SystemClock()
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="panjereh-shots-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="panjereh-shots-") as scratch, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         url = prepare_store(Path(scratch) / "panjereh.db", clock=clock)
         add_users(url, USERS, clock=clock)
         declaration_id = seed(url)
-        with live_server(url) as server, sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            shots = []
-            for username, path, name in (
-                ("aria-trading", f"/declarations/{declaration_id}", "declaration.png"),
-                ("inso-officer", "/queue", "queue.png"),
-            ):
-                context = browser.new_context(
-                    viewport={"width": 1280, "height": 900}, device_scale_factor=1
-                )
-                page = context.new_page()
-                page.goto(f"{server.url}/sign-in")
-                page.fill("#username", username)
-                page.fill("#password", PASSWORD)
-                page.click("button[type=submit].primary")
-                page.wait_for_url(lambda u: "/sign-in" not in u)
-                page.goto(f"{server.url}{path}")
-                page.evaluate("document.fonts.ready")
-                target = out / name
-                page.screenshot(path=str(target), full_page=False)
-                shots.append(target)
-                context.close()
-            browser.close()
+        with live_server(url) as server:
+            shots = [
+                _shoot(browser, server.url, "aria-trading", f"/declarations/{declaration_id}",
+                       out / "declaration.png"),
+                _shoot(browser, server.url, "inso-officer", "/queue", out / "queue.png"),
+            ]  # fmt: skip
+        history = history_store(  # the demo's history, as ``make demo`` loads it
+            Path(scratch) / "dashboard.db",
+            [("supervisor-shots", Role.SUPERVISOR, None, "ناظر ملی")],
+            clock=clock,
+            declarations=3000,
+            days=90,
+        )
+        with live_server(history) as server:
+            shots.append(
+                _shoot(browser, server.url, "supervisor-shots", "/dashboard", out / "dashboard.png")
+            )
+        browser.close()
     return shots
 
 

@@ -21,7 +21,9 @@ from panjereh.auth.models import Role
 from panjereh.auth.service import create_user
 from panjereh.clock import Clock, SystemClock
 from panjereh.config import Settings
+from panjereh.dashboard import projector
 from panjereh.db import make_engine, make_session_factory, transaction
+from panjereh.demo.history import load_demo
 from panjereh.main import create_app
 from tests.processes import free_port
 
@@ -51,12 +53,52 @@ def chromium_problem() -> str | None:
     return None
 
 
+def assets_ready() -> None:
+    """Build the vendor assets from node_modules when they are missing (pages work without
+    them, but the browser tests should see htmx and the charts at work, as users do)."""
+    from panjereh.web.assets import build
+    from panjereh.web.templating import vendor_ready
+
+    node_modules = Path(__file__).resolve().parents[2] / "node_modules"
+    if not vendor_ready() and (node_modules / "htmx.org").is_dir():
+        build(node_modules)
+
+
+def sign_in(page: Any, base_url: str, username: str) -> None:
+    """Sign ``page`` in as ``username`` (password :data:`PASSWORD`) through the form."""
+    page.goto(f"{base_url}/sign-in")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("form[action='/sign-in'] button[type=submit]")
+    page.wait_for_url(lambda url: "/sign-in" not in url)
+
+
 def prepare_store(path: Path, *, clock: Clock) -> str:
     """A migrated, seeded SQLite store at ``path``; returns its URL."""
     url = f"sqlite:///{path}"
     engine = make_engine(url)
     migrate.upgrade(engine)
     migrate.seed(engine, clock=clock)
+    engine.dispose()
+    return url
+
+
+def history_store(
+    path: Path,
+    users: list[tuple[str, Role, str | None, str]],
+    *,
+    clock: Clock,
+    declarations: int,
+    days: int,
+) -> str:
+    """A store like :func:`prepare_store`'s holding a demo history of ``declarations`` over
+    the last ``days`` (``panjereh demo-data``'s) and ``users`` (as :func:`add_users`), the
+    whole log projected into the dashboard (so its figures are up to date); its URL."""
+    url = prepare_store(path, clock=clock)
+    add_users(url, users, clock=clock)
+    engine = make_engine(url)
+    load_demo(engine, declarations=declarations, days=days, seed=1405, now=clock.now())
+    projector.catch_up(make_session_factory(engine))
     engine.dispose()
     return url
 

@@ -1,0 +1,163 @@
+"""The national dashboard in a real browser: a supervisor reads the league table (coloured by
+on-time rate, sorted by clicking a column), the trend chart drawn by Chart.js, Jalali periods
+and Persian digits, drills down to an agency's overdue inquiries, and switches to English;
+no script error and no Content-Security-Policy violation on the way."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from panjereh.auth.models import Role
+from panjereh.clock import SystemClock
+from tests.e2e.server import LiveServer, assets_ready, history_store, live_server
+
+_PERSIAN = str.maketrans("۰۱۲۳۴۵۶۷۸۹٬", "0123456789,")
+
+# What the trend chart holds and whether it is drawn: the chart Chart.js keeps for the canvas,
+# and how many of the canvas's pixels were painted.
+_CHART = """() => {
+  const canvas = document.querySelector("canvas.dashboard-chart");
+  const chart = window.Chart && Chart.getChart(canvas);
+  if (!chart) { return null; }
+  const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  let painted = 0;
+  for (let i = 3; i < pixels.length; i += 4) { if (pixels[i]) { painted++; } }
+  return {
+    labels: chart.data.labels.length,
+    datasets: chart.data.datasets.map((d) => d.label),
+    received: chart.data.datasets[0].data.reduce((a, b) => a + b, 0),
+    painted: painted,
+    locale: chart.options.locale,
+    reversed: chart.options.scales.x.reverse,
+  };
+}"""
+
+
+@pytest.fixture(scope="module")
+def server(
+    chromium_available: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """A server over six weeks of demo history, projected into the dashboard, with a national
+    supervisor (this module's own: the session's server has no history)."""
+    assets_ready()
+    clock = SystemClock()
+    path = tmp_path_factory.mktemp("e2e-dashboard") / "panjereh.db"
+    supervisor = [("sup-e2e", Role.SUPERVISOR, None, "ناظر ملی")]
+    url = history_store(path, supervisor, clock=clock, declarations=120, days=42)
+    with live_server(url) as running:
+        yield running
+
+
+def _watch(page: Any) -> list[str]:
+    """Script errors and console errors (CSP violations among them) from now on."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    return errors
+
+
+def _chart(page: Any) -> dict[str, Any]:
+    page.wait_for_function(f"({_CHART})() !== null")
+    chart: dict[str, Any] = page.evaluate(_CHART)
+    return chart
+
+
+def _column(page: Any, index: int) -> list[int]:
+    """The league table's numbers in one column (``index`` counts the row's cells, td only)."""
+    cells = page.locator(f"table.league tbody tr td:nth-of-type({index})").all_inner_texts()
+    return [int(c.translate(_PERSIAN).replace(",", "")) for c in cells]
+
+
+def test_the_supervisor_reads_the_national_dashboard_in_a_browser(
+    server: LiveServer, signed_in: Callable[..., Any]
+) -> None:
+    page = signed_in("sup-e2e")
+    errors = _watch(page)
+    page.goto(f"{server.url}/dashboard")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    assert page.locator("h1").inner_text() == "داشبورد ملی"
+    fresh = page.locator(".dashboard-fresh")  # the whole log projected: no warning
+    assert "ارقام تا" in fresh.inner_text() and "is-behind" not in fresh.get_attribute("class")
+    received = page.locator(".dashboard-cards .stat .figure").first.inner_text()
+    assert re.fullmatch(r"[۰-۹٬]+", received) and int(received.translate(_PERSIAN).replace(",", ""))
+    rate = page.locator(".dashboard-cards .stat .figure").nth(2).inner_text()
+    assert re.fullmatch(r"[۰-۹]+٫[۰-۹]٪", rate)  # the Persian decimal separator and percent
+
+    chart = _chart(page)
+    assert chart["labels"] >= 5 and chart["received"] > 0 and chart["painted"] > 1000
+    assert chart["locale"] == "fa-IR" and chart["reversed"] is True  # time runs right to left
+    labels = page.locator("canvas.dashboard-chart")
+    assert chart["datasets"] == [
+        labels.get_attribute("data-label-received"),
+        labels.get_attribute("data-label-on-time"),
+        labels.get_attribute("data-label-wait"),
+    ]
+    assert all(re.search("[\u0600-\u06ff]", label) for label in chart["datasets"])
+
+    rows = page.locator("table.league tbody tr")
+    assert rows.count() >= 8
+    colours = page.evaluate(
+        """() => [...document.querySelectorAll("table.league tbody tr")].map(
+             (tr) => [tr.className.split(" ")[0], getComputedStyle(tr).backgroundColor])"""
+    )
+    by_class: dict[str, set[str]] = {}
+    for name, colour in colours:
+        by_class.setdefault(name, set()).add(colour)
+    assert len(by_class) >= 2, by_class  # the demo's agencies are not all alike
+    assert all(len(c) == 1 for c in by_class.values())  # one colour per band of on-time rate
+    assert len({c for cs in by_class.values() for c in cs}) == len(by_class)  # each its own
+
+    periods = page.locator("#period option").all_inner_texts()
+    assert any(re.fullmatch(r"\S+ ۱۴۰[۴-۶]", p) for p in periods), periods  # Jalali months
+
+    page.click("table.league thead a[href*='sort=received&']")
+    page.wait_for_url(re.compile(r"sort=received&order=asc"))
+    assert page.locator("th[aria-sort=ascending]").inner_text() == "دریافتی"
+    assert _column(page, 1) == sorted(_column(page, 1))
+    page.click("table.league thead a[href*='sort=received&']")
+    page.wait_for_url(re.compile(r"sort=received&order=desc"))
+    assert _column(page, 1) == sorted(_column(page, 1), reverse=True)
+
+    page.select_option("#period", "all")
+    page.click(".dashboard-period button[type=submit]")
+    page.wait_for_url(re.compile(r"period=all"))
+    page.click("table.league thead a[href*='sort=overdue_now&']")
+    page.wait_for_url(re.compile(r"sort=overdue_now&order=asc"))
+    page.click("table.league thead a[href*='sort=overdue_now&']")  # most overdue first
+    page.wait_for_url(re.compile(r"sort=overdue_now&order=desc"))
+    overdue = _column(page, 7)[0]
+    assert overdue > 0
+    agency = page.locator("table.league tbody tr th .code").first.inner_text()
+    page.locator("table.league tbody tr th a").first.click()
+    page.wait_for_url(re.compile(rf"/dashboard/agencies/{agency}\?period=all"))
+    assert agency in page.locator("h1").inner_text()
+    shown = page.locator("#overdue .is-overdue-count").inner_text()
+    assert int(shown.translate(_PERSIAN).replace(",", "")) == overdue
+    assert page.locator("#overdue tbody tr.is-overdue").count() == min(overdue, 100)
+    assert _chart(page)["painted"] > 1000
+    assert errors == []
+
+
+def test_the_dashboard_switches_to_english(
+    server: LiveServer, signed_in: Callable[..., Any]
+) -> None:
+    page = signed_in("sup-e2e")
+    errors = _watch(page)
+    page.goto(f"{server.url}/dashboard")
+    page.click(".lang-switch")
+    page.wait_for_selector("html[lang=en]")
+    assert page.url.endswith("/dashboard")
+    assert page.locator("html").get_attribute("dir") == "ltr"
+    assert page.locator("h1").inner_text() == "National dashboard"
+    assert "League table of agencies" in page.locator("#league h2").inner_text()
+    chart = _chart(page)
+    assert chart["datasets"] == ["Received", "On time", "Median wait (days)"]
+    assert chart["locale"] == "en" and chart["reversed"] is False and chart["painted"] > 1000
+    figure = page.locator(".dashboard-cards .stat .figure").first.inner_text()
+    assert re.fullmatch(r"[0-9,]+", figure)
+    assert page.locator("meter.capital-meter").is_visible()
+    assert errors == []
