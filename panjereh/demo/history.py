@@ -12,7 +12,8 @@ so every agency has an open queue, with overdue inquiries where it is slow.
 Every step goes through the flows the API uses (``file_declaration``, ``decide``, ``reply``,
 ``cancel_declaration``), each in its own transaction with a manual clock set to the step's
 time, and all steps run in one global time order, so deadlines, statuses and the hash-chained
-event log read exactly as if the quarter had happened.
+event log read exactly as if the quarter had happened. A user who acts on a day is counted as
+having signed in that day (``dashboard.signins``), for the dashboard's adoption figures.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from panjereh.auth.principal import Principal
 from panjereh.auth.service import create_user, principal_of
 from panjereh.clock import ManualClock, SystemClock
 from panjereh.config import get_settings
+from panjereh.dashboard import periods, signins
 from panjereh.db import make_session_factory, transaction
 from panjereh.declarations.flows import cancel_declaration, file_declaration
 from panjereh.declarations.models import (
@@ -1223,10 +1225,12 @@ class _Replay:
         clock: ManualClock,
         now: datetime,
         principals: dict[str, Principal],
+        homes: dict[int | None, str | None],
         calendars: dict[str, BusinessCalendar],
     ) -> None:
         self._factory, self._rng, self._clock, self._now = factory, rng, clock, now
-        self._principals, self._calendars = principals, calendars
+        self._principals, self._homes, self._calendars = principals, homes, calendars
+        self._signed_in: set[tuple[int, int | None]] = set()
         self._queue: list[tuple[datetime, int, _Action]] = []
         self._seq = 0
         self.actions = 0
@@ -1265,9 +1269,25 @@ class _Replay:
                 sweep.sweep(session, now=at, limit=500)
                 due = sweep.next_due(session)
 
+    def _sign_in(self, session: Session, principal: Principal, at: datetime) -> None:
+        """Count the user's sign-in for the adoption figures, once on each Tehran day they
+        act (they sign in to act)."""
+        day = (periods.tehran_day(at), principal.id)
+        if day in self._signed_in or principal.role is None or principal.id is None:
+            return
+        self._signed_in.add(day)
+        signins.record(
+            session,
+            user_id=principal.id,
+            role=principal.role.value,
+            province=self._homes.get(principal.id),
+            at=at,
+        )
+
     def _file(self, action: _File) -> None:
         at = self._clock.now()
         with transaction(self._factory) as session:
+            self._sign_in(session, self._principals[action.trader], at)
             declaration = file_declaration(
                 session=session,
                 principal=self._principals[action.trader],
@@ -1328,9 +1348,11 @@ class _Replay:
                 reason = self._rng.choice(pace.info_reasons)
             # An escalated (late) inquiry is often settled by the agency head.
             role = "head" if at > ref.due_at and self._rng.random() < 0.35 else "officer"
+            deciding = self._principals[f"{role}-{ref.agency.lower()}"]
+            self._sign_in(session, deciding, at)
             decide(
                 session=session,
-                principal=self._principals[f"{role}-{ref.agency.lower()}"],
+                principal=deciding,
                 inquiry_id=ref.inquiry_id,
                 decision=DecisionIn(outcome=action.outcome, reason=reason),
                 at=at,
@@ -1346,6 +1368,7 @@ class _Replay:
         with transaction(self._factory) as session:
             if _closed(session, ref.declaration_id):
                 return
+            self._sign_in(session, self._principals[ref.trader], at)
             inquiry = reply(
                 session=session,
                 principal=self._principals[ref.trader],
@@ -1361,6 +1384,7 @@ class _Replay:
         with transaction(self._factory) as session:
             if _closed(session, action.declaration_id):
                 return
+            self._sign_in(session, self._principals[action.trader], self._clock.now())
             cancel_declaration(
                 session=session,
                 principal=self._principals[action.trader],
@@ -1424,8 +1448,15 @@ def load_demo(
     clock = ManualClock(start - timedelta(days=1))  # the accounts open the day before
     principals = _open_accounts(factory, accounts, clock.now())
     calendars = _agency_calendars(weekends, start, now)
+    homes = {principals[a.username].id: a.province for a in accounts}
     replay = _Replay(
-        factory=factory, rng=rng, clock=clock, now=now, principals=principals, calendars=calendars
+        factory=factory,
+        rng=rng,
+        clock=clock,
+        now=now,
+        principals=principals,
+        homes=homes,
+        calendars=calendars,
     )
     offices = list(OFFICES)
     office_weights = [OFFICES[o].weight for o in offices]
