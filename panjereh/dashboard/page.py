@@ -32,6 +32,7 @@ from panjereh.dashboard.projector import ALL
 from panjereh.dashboard.router import parse_period
 from panjereh.dashboard.settings import get_dashboard_settings
 from panjereh.errors import Forbidden
+from panjereh.exchange import service as exchange
 from panjereh.web.core import Page, PageDep, WebRoute
 from panjereh.web.templating import templates
 
@@ -133,6 +134,40 @@ PERSIAN: dict[str, str] = {
         "ساعت دستگاه هنگام انتظار برای بازرگان متوقف می‌شود؛ انتظار بازرگان متوقف نمی‌شود."
     ),
     "Escalations": "ارجاع‌ها",
+    "Adoption": "استفاده از سامانه",
+    "Who uses the single window: sign-ins over the last 30 days against the same 30 days a "
+    "year before, and the accounts.": (
+        "چه کسانی از پنجره واحد استفاده می‌کنند: ورودها در ۳۰ روز گذشته در برابر همان ۳۰ روز در "
+        "سال پیش، و حساب‌ها."
+    ),
+    "Active users": "کاربران فعال",
+    "Sign-ins": "ورودها",
+    "a year before": "سال پیش",
+    "Growth": "رشد",
+    "sign-ins, against a year before": "ورودها، در برابر سال پیش",
+    "Accounts": "حساب‌ها",
+    "opened in the last 365 days": "بازشده در ۳۶۵ روز گذشته",
+    "By role": "بر پایه نقش",
+    "By province": "بر پایه استان",
+    "Role": "نقش",
+    "No province": "بدون استان",
+    "%(p)s up": "%(p)s افزایش",
+    "%(p)s down": "%(p)s کاهش",
+    "Delivery to agencies' systems": "تحویل به سامانه‌های دستگاه‌ها",
+    "Messages to each connected agency's own system: waiting, given up, and the time from the "
+    "commit to the agency's receipt.": (
+        "پیام‌ها به سامانه خود هر دستگاه متصل: در انتظار، رهاشده، و زمان از ثبت تا دریافت در دستگاه."
+    ),
+    "Mode": "شیوه",
+    "Messages": "پیام‌ها",
+    "Delivered": "تحویل‌شده",
+    "Waiting": "در انتظار",
+    "Given up": "رهاشده",
+    "Oldest waiting": "قدیمی‌ترین در انتظار",
+    "Delivery time p50": "زمان تحویل (میانه)",
+    "seconds": "ثانیه",
+    "Last error": "آخرین خطا",
+    "No agency system is connected yet.": "هنوز سامانه هیچ دستگاهی متصل نشده است.",
     "Dashboard": "داشبورد",
 }
 
@@ -162,6 +197,15 @@ def _days(minutes: float | None, per_day: int, lang: Any) -> str:
     if minutes is None:
         return "–"
     return str(lang.fixed(minutes / per_day, 1))
+
+
+def _growth(value: Decimal | None, lang: Any) -> str:
+    """A change against a year before, in words (a sign reads badly beside Persian digits)."""
+    if value is None:
+        return "–"
+    message = "%(p)s up" if value >= 0 else "%(p)s down"
+    text = PERSIAN[message] if lang.code == "fa" else message
+    return text % {"p": _percent(abs(value), lang)}
 
 
 def _money(value: Decimal | int | None, lang: Any) -> str:
@@ -204,6 +248,7 @@ def environment() -> Environment:
         percent=lambda v, lang: _percent(v, lang),
         days=lambda m, per, lang: _days(m, per, lang),
         money=lambda v, lang: _money(v, lang),
+        growth=lambda v, lang: _growth(v, lang),
     )
     return env
 
@@ -244,6 +289,34 @@ def _sorted(rows: list[dict[str, Any]], key: str, descending: bool) -> list[dict
     return sorted(present, key=get, reverse=descending) + missing
 
 
+def _options(today: int, lang: str) -> list[tuple[str, str]]:
+    """The periods offered: the fixed ones and the current Jalali month, by name."""
+    jmonth = periods.jalali_month(today)
+    this_month = f"jmonth:{jmonth // 100}-{jmonth % 100:02d}"
+    return [(p, p) for p in PERIODS] + [(this_month, periods.jalali_label(jmonth, lang))]
+
+
+def _adoption(figures: dict[str, Any]) -> dict[str, Any]:
+    """``queries.adoption`` for the page: its groups (one per province and role) added up by
+    role and by province, accounts and sign-ins side by side, most sign-ins first."""
+    counted = ("users", "active_users_recent", "sign_ins_recent", "sign_ins_year_before")
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for dimension in ("role", "province"):
+        rows: dict[str, dict[str, Any]] = {}
+        for group in figures["groups"] + figures["sign_ins"]["groups"]:
+            row = rows.setdefault(
+                group[dimension], {"key": group[dimension], **dict.fromkeys(counted, 0)}
+            )
+            for name in counted:
+                row[name] += group.get(name, 0)
+        for row in rows.values():
+            row["growth"] = queries.ratio(
+                row["sign_ins_recent"] - row["sign_ins_year_before"], row["sign_ins_year_before"]
+            )
+        tables[dimension] = sorted(rows.values(), key=lambda r: -r["sign_ins_recent"])
+    return {**figures, "by_role": tables["role"], "by_province": tables["province"]}
+
+
 def _period(text: str, now: datetime) -> tuple[str, Period]:
     try:
         return text, parse_period(text, today=periods.tehran_day(now))
@@ -275,11 +348,8 @@ def dashboard(
     provinces = queries.breakdown(
         session, dimension="province", period=span, now=now, cost_rate=rate, agency=own or ALL
     )
-    clearance = queries.clearance(session, period=span) if own is None else None
-    jmonth = periods.jalali_month(today)
-    options = [(p, p) for p in PERIODS] + [
-        (f"jmonth:{jmonth // 100}-{jmonth % 100:02d}", periods.jalali_label(jmonth, page.lang.code))
-    ]
+    national = own is None  # supervisors and administrators: the national sections too
+    clearance = queries.clearance(session, period=span) if national else None
     filed = table["national"]["goods_value_filed_usd"] or 0
     waiting = table["national"]["goods_waiting_usd"] or 0
     return render(
@@ -291,7 +361,7 @@ def dashboard(
         order=order,
         period=chosen,
         span=span,
-        options=options,
+        options=_options(today, page.lang.code),
         trend_json=_chart(trend["points"], page.lang),
         trend=trend["points"],
         provinces=provinces["rows"],
@@ -301,6 +371,8 @@ def dashboard(
         rate=rate,
         meter=min(1.0, waiting / filed) if filed else 0.0,
         jalali_label=periods.jalali_label,
+        adoption=_adoption(queries.adoption(session, now=now)) if national else None,
+        delivery=exchange.health(session=session, principal=principal) if national else None,
     )
 
 
@@ -329,7 +401,7 @@ def agency_page(
         agency=agency,
         row=row,
         period=chosen,
-        options=[(p, p) for p in PERIODS],
+        options=_options(today, page.lang.code),
         overdue=queries.overdue_list(session, agency=agency, now=now, limit=100),
         provinces=queries.breakdown(
             session, dimension="province", period=span, now=now, cost_rate=rate, agency=agency

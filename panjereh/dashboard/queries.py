@@ -145,7 +145,8 @@ def figures(
 # -- what a row of figures says -----------------------------------------------------------
 
 
-def _ratio(numerator: int, denominator: int) -> Decimal | None:
+def ratio(numerator: int, denominator: int) -> Decimal | None:
+    """``numerator / denominator`` to four places (half up), or None over zero."""
     if not denominator:
         return None
     return (Decimal(numerator) / Decimal(denominator)).quantize(_RATE, rounding=ROUND_HALF_UP)
@@ -193,15 +194,15 @@ def kpis(fig: Figures, *, cost_rate: Decimal, open_now: OpenNow | None = None) -
         "approved": fig["approved"],
         "rejected": fig["rejected"],
         "on_time": fig["on_time"],
-        "on_time_rate": _ratio(fig["on_time"], answered),
-        "rejection_rate": _ratio(fig["rejected"], answered),
+        "on_time_rate": ratio(fig["on_time"], answered),
+        "rejection_rate": ratio(fig["rejected"], answered),
         "info_requests": fig["info_requests"],
         "info_requests_per_100": (
             None
             if not fig["received"]
             else (Decimal(100 * fig["info_requests"]) / fig["received"]).quantize(_CENT)
         ),
-        "paused_share": _ratio(fig["paused_minutes"], fig["elapsed_minutes"]),
+        "paused_share": ratio(fig["paused_minutes"], fig["elapsed_minutes"]),
         "lapsed": fig["lapsed"],
         "withdrawn": fig["withdrawn"],
         "agency_minutes_mean": (
@@ -479,7 +480,7 @@ def clearance(session: Session, *, period: Period) -> dict[str, Any]:
                 "name_en": names.get(code, (code, code))[0],
                 "name_fa": names.get(code, (code, code))[1],
                 "cleared": fig["cleared"],
-                "share": _ratio(fig["cleared"], cleared),
+                "share": ratio(fig["cleared"], cleared),
                 "clearance_minutes_mean": round(fig["clearance_minutes"] / fig["cleared"], 1),
                 "clearance_minutes": _percentiles(fig.hists[2], fig["cleared"]),
             }
@@ -663,7 +664,7 @@ def adoption(session: Session, *, now: datetime) -> dict[str, Any]:
                 "active": int(active or 0),
                 "opened_last_year": int(recent or 0),
                 "opened_year_before": int(earlier or 0),
-                "growth": _ratio(int(recent or 0) - int(earlier or 0), int(earlier or 0)),
+                "growth": ratio(int(recent or 0) - int(earlier or 0), int(earlier or 0)),
             }
         )
     groups.sort(key=lambda g: (g["province"], g["role"]))
@@ -676,7 +677,7 @@ def adoption(session: Session, *, now: datetime) -> dict[str, Any]:
         "active": sum(g["active"] for g in groups),
         "opened_last_year": recent,
         "opened_year_before": earlier,
-        "growth": _ratio(recent - earlier, earlier),
+        "growth": ratio(recent - earlier, earlier),
         "groups": groups,
         "sign_ins": sign_ins,
     }
@@ -710,7 +711,7 @@ def _sign_ins(session: Session, *, now: datetime, days: int = 30) -> dict[str, A
         for name in spans:
             group.setdefault(f"active_users_{name}", 0)
             group.setdefault(f"sign_ins_{name}", 0)
-        group["growth"] = _ratio(
+        group["growth"] = ratio(
             group["sign_ins_recent"] - group["sign_ins_year_before"], group["sign_ins_year_before"]
         )
     recent, before = totals["recent"], totals["year_before"]
@@ -720,7 +721,7 @@ def _sign_ins(session: Session, *, now: datetime, days: int = 30) -> dict[str, A
         "sign_ins": recent["sign_ins"],
         "active_users_year_before": before["active_users"],
         "sign_ins_year_before": before["sign_ins"],
-        "growth": _ratio(recent["sign_ins"] - before["sign_ins"], before["sign_ins"]),
+        "growth": ratio(recent["sign_ins"] - before["sign_ins"], before["sign_ins"]),
         "groups": groups,
     }
 

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +19,15 @@ import uvicorn
 
 from panjereh import migrate, web
 from panjereh.auth.models import Role
+from panjereh.auth.principal import SYSTEM
 from panjereh.auth.service import create_user
 from panjereh.clock import Clock, SystemClock
 from panjereh.config import Settings
 from panjereh.dashboard import projector
 from panjereh.db import make_engine, make_session_factory, transaction
 from panjereh.demo.history import load_demo
+from panjereh.exchange import service as exchange
+from panjereh.exchange.models import Mode
 from panjereh.main import create_app
 from tests.processes import free_port
 
@@ -90,13 +94,26 @@ def history_store(
     clock: Clock,
     declarations: int,
     days: int,
+    pulling: tuple[str, ...] = (),
 ) -> str:
     """A store like :func:`prepare_store`'s holding a demo history of ``declarations`` over
     the last ``days`` (``panjereh demo-data``'s) and ``users`` (as :func:`add_users`), the
-    whole log projected into the dashboard (so its figures are up to date); its URL."""
+    whole log projected into the dashboard (so its figures are up to date); its URL. The
+    agencies ``pulling`` have their systems connected (to pull) before the history, so
+    messages for them wait, never taken in."""
     url = prepare_store(path, clock=clock)
     add_users(url, users, clock=clock)
     engine = make_engine(url)
+    for agency in pulling:
+        with transaction(make_session_factory(engine)) as session:
+            exchange.connect(
+                session=session,
+                principal=SYSTEM,
+                agency_code=agency,
+                mode=Mode.PULL,
+                endpoint_url=None,
+                at=clock.now() - timedelta(days=days + 1),
+            )
     load_demo(engine, declarations=declarations, days=days, seed=1405, now=clock.now())
     projector.catch_up(make_session_factory(engine))
     engine.dispose()

@@ -47,7 +47,7 @@ def server(
     clock = SystemClock()
     path = tmp_path_factory.mktemp("e2e-dashboard") / "panjereh.db"
     supervisor = [("sup-e2e", Role.SUPERVISOR, None, "ناظر ملی")]
-    url = history_store(path, supervisor, clock=clock, declarations=120, days=42)
+    url = history_store(path, supervisor, clock=clock, declarations=120, days=42, pulling=("INSO",))
     with live_server(url) as running:
         yield running
 
@@ -66,10 +66,14 @@ def _chart(page: Any) -> dict[str, Any]:
     return chart
 
 
+def _number(text: str) -> int:
+    return int(text.translate(_PERSIAN).replace(",", ""))
+
+
 def _column(page: Any, index: int) -> list[int]:
     """The league table's numbers in one column (``index`` counts the row's cells, td only)."""
     cells = page.locator(f"table.league tbody tr td:nth-of-type({index})").all_inner_texts()
-    return [int(c.translate(_PERSIAN).replace(",", "")) for c in cells]
+    return [_number(c) for c in cells]
 
 
 def test_the_supervisor_reads_the_national_dashboard_in_a_browser(
@@ -83,7 +87,7 @@ def test_the_supervisor_reads_the_national_dashboard_in_a_browser(
     fresh = page.locator(".dashboard-fresh")  # the whole log projected: no warning
     assert "ارقام تا" in fresh.inner_text() and "is-behind" not in fresh.get_attribute("class")
     received = page.locator(".dashboard-cards .stat .figure").first.inner_text()
-    assert re.fullmatch(r"[۰-۹٬]+", received) and int(received.translate(_PERSIAN).replace(",", ""))
+    assert re.fullmatch(r"[۰-۹٬]+", received) and _number(received)
     rate = page.locator(".dashboard-cards .stat .figure").nth(2).inner_text()
     assert re.fullmatch(r"[۰-۹]+٫[۰-۹]٪", rate)  # the Persian decimal separator and percent
 
@@ -122,6 +126,19 @@ def test_the_supervisor_reads_the_national_dashboard_in_a_browser(
     page.wait_for_url(re.compile(r"sort=received&order=desc"))
     assert _column(page, 1) == sorted(_column(page, 1), reverse=True)
 
+    adoption = page.locator("#adoption")  # the supervisor's own sign-in, just now, counts
+    assert _number(adoption.locator(".stat .figure").first.inner_text()) >= 1
+    signed = [
+        _number(t)
+        for t in adoption.locator("table.adoption-role td:nth-of-type(3)").all_inner_texts()
+    ]
+    assert sum(signed) >= 1
+    inso = page.locator("#delivery table.delivery tbody tr", has_text="INSO")  # connected, pulls
+    assert "rate-fair" in inso.get_attribute("class")  # messages waiting, none given up
+    cells = inso.locator("td").all_inner_texts()
+    assert cells[0] == "pull" and _number(cells[3]) == _number(cells[1]) > 0  # none taken in
+    assert re.search(r"[۰-۹]+ \S+ ۱۴۰[۴-۶]", cells[5])  # the oldest waiting, a Jalali date
+
     page.select_option("#period", "all")
     page.click(".dashboard-period button[type=submit]")
     page.wait_for_url(re.compile(r"period=all"))
@@ -136,7 +153,7 @@ def test_the_supervisor_reads_the_national_dashboard_in_a_browser(
     page.wait_for_url(re.compile(rf"/dashboard/agencies/{agency}\?period=all"))
     assert agency in page.locator("h1").inner_text()
     shown = page.locator("#overdue .is-overdue-count").inner_text()
-    assert int(shown.translate(_PERSIAN).replace(",", "")) == overdue
+    assert _number(shown) == overdue
     assert page.locator("#overdue tbody tr.is-overdue").count() == min(overdue, 100)
     assert _chart(page)["painted"] > 1000
     assert errors == []

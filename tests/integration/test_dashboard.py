@@ -242,10 +242,10 @@ def _compare(row: dict[str, Any], truth: dict[str, Any]) -> None:
         assert row[name] == truth[name], (name, row[name], truth[name])
     answered = truth["answered"]
     if answered:
-        assert row["on_time_rate"] == queries._ratio(truth["on_time"], answered)
+        assert row["on_time_rate"] == queries.ratio(truth["on_time"], answered)
         assert row["agency_minutes_mean"] == round(sum(truth["agency_values"]) / answered, 1)
         assert row["elapsed_minutes_mean"] == round(truth["elapsed_total"] / answered, 1)
-        assert row["paused_share"] == queries._ratio(truth["paused_total"], truth["elapsed_total"])
+        assert row["paused_share"] == queries.ratio(truth["paused_total"], truth["elapsed_total"])
     for fraction, name in ((0.5, "p50"), (0.9, "p90")):
         _check_percentile(row["agency_minutes"][name], truth["agency_values"], fraction)
         _check_percentile(row["elapsed_minutes"][name], truth["elapsed_values"], fraction)

@@ -97,6 +97,8 @@ def test_the_supervisor_sees_the_whole_national_dashboard(site: Any) -> None:
     assert len(data["labels"]) == len(data["received"]) >= 4 and sum(data["received"]) > 0
     assert '<meter class="capital-meter"' in text and "سرمایه حبس‌شده" in text
     assert "استان‌ها" in text and "مسیر بحرانی" in text
+    assert 'id="adoption"' in text and "کاربران فعال" in text  # the national sections
+    assert 'id="delivery"' in text and "هنوز سامانه هیچ دستگاهی متصل نشده است." in text
     assert "آبان ۱۴۰۵" in text  # this Jalali month, in Persian, among the periods
     sorted_page = client.get("/dashboard?period=all&sort=received&order=desc")
     received = [
@@ -127,6 +129,7 @@ def test_agency_heads_see_the_league_and_their_own_agency_only(site: Any) -> Non
     page = head.get("/dashboard")
     assert page.status_code == 200
     assert re.findall(r'href="/dashboard/agencies/(\w+)', page.text) == ["INSO"]
+    assert 'id="adoption"' not in page.text and 'id="delivery"' not in page.text
     assert head.get("/dashboard/agencies/INSO").status_code == 200
     assert head.get("/dashboard/agencies/IFDA").status_code == 403
     officer = site("officer-x")

@@ -186,3 +186,40 @@ def test_a_days_cells_add_up_to_the_groups_they_belong_to(
 def test_the_national_generators_iso_text_is_isoformats(instant: datetime) -> None:
     assert national._iso(instant) == instant.isoformat()
     assert national._iso(instant) == instant.isoformat()  # the second time from its caches
+
+
+def test_the_page_adds_adoption_up_by_role_and_by_province() -> None:
+    from decimal import Decimal
+
+    from panjereh.dashboard.page import _adoption
+
+    def accounts(province: str, role: str, users: int) -> dict[str, object]:
+        return {"province": province, "role": role, "users": users}
+
+    def signed(province: str, role: str, users: int, now: int, before: int) -> dict[str, object]:
+        return {
+            "province": province,
+            "role": role,
+            "active_users_recent": users,
+            "sign_ins_recent": now,
+            "sign_ins_year_before": before,
+        }
+
+    figures = {
+        "groups": [accounts("IR-22", "trader", 5), accounts("IR-23", "trader", 3),
+                   accounts("IR-23", "officer", 2), accounts("", "supervisor", 1)],
+        "sign_ins": {"groups": [signed("IR-22", "trader", 2, 10, 4),
+                                signed("IR-23", "trader", 1, 2, 2),
+                                signed("IR-23", "officer", 2, 9, 0)]},
+    }  # fmt: skip
+    page = _adoption(figures)
+    roles = {r["key"]: r for r in page["by_role"]}
+    assert [r["key"] for r in page["by_role"]] == ["trader", "officer", "supervisor"]
+    assert (roles["trader"]["users"], roles["trader"]["active_users_recent"]) == (8, 3)
+    assert (roles["trader"]["sign_ins_recent"], roles["trader"]["sign_ins_year_before"]) == (12, 6)
+    assert roles["trader"]["growth"] == Decimal("1")  # 12 against 6: doubled
+    assert roles["officer"]["growth"] is None and roles["supervisor"]["sign_ins_recent"] == 0
+    provinces = {r["key"]: r for r in page["by_province"]}
+    assert provinces["IR-23"]["users"] == 5 and provinces["IR-23"]["sign_ins_recent"] == 11
+    assert provinces["IR-23"]["growth"] == Decimal("4.5")  # 11 against 2
+    assert provinces[""]["users"] == 1
