@@ -115,9 +115,10 @@ def number(value: Decimal | int, lang: Lang) -> str:
 
 
 def percent(rate: Decimal, lang: Lang) -> str:
-    """A fraction as a percentage with one decimal: ``66.7%`` / ``٪۶۶٫۷``."""
+    """A fraction as a percentage with one decimal: ``66.7%`` / ``۶۶٫۷٪`` (the sign after the
+    number, as CLDR's Persian pattern writes it)."""
     value = (rate * 100).quantize(Decimal("0.1"))
-    return f"٪{number(value, lang)}" if lang == "fa" else f"{number(value, lang)}%"
+    return f"{number(value, lang)}{'٪' if lang == 'fa' else '%'}"
 
 
 def when(instant: datetime, lang: Lang) -> str:

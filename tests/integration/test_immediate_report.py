@@ -345,6 +345,7 @@ def test_html_in_persian_and_english(
     assert "سازمان دامپزشکی کشور" in page and "گزارش فوری" in page
     assert f">{_fa(filed['d1']['IVO'])}<" in page  # inquiry ids in Persian digits
     assert "۱٬۴۴۰ USD" in page  # IVO's dollar equivalent, Persian digits and separator
+    assert "۶۶٫۷٪" in page and "٪۶" not in page  # 66.7%: the sign after the number
     # What a trader typed is text, never markup.
     assert "<script>" not in page
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Beef &amp; bones" in page
