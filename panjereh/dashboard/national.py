@@ -62,7 +62,7 @@ from panjereh.auth.passwords import hash_password
 from panjereh.calendars.service import calendar_for
 from panjereh.config import get_settings
 from panjereh.dashboard import periods, projector
-from panjereh.dashboard.models import DashboardRollup
+from panjereh.dashboard.models import DashboardRollup, DashboardSignIn
 from panjereh.db import (
     ExactDecimal,
     UTCDateTime,
@@ -362,6 +362,7 @@ _MODELS: dict[str, Any] = {
     "inquiries": Inquiry,
     "escalation_firings": EscalationFiring,
     "dashboard_rollups": DashboardRollup,
+    "dashboard_sign_ins": DashboardSignIn,
 }
 
 
@@ -741,6 +742,9 @@ class _History:
         self.texts: dict[tuple[Any, ...], tuple[str, str]] = {}
         self.statuses: dict[tuple[Any, ...], str] = {}
         self.rates = projector.Rates(session).of(self.version)
+        # Who acted on which Tehran day (a user signs in to act): a flag per day and user.
+        self.first_day = periods.tehran_day(start)
+        self.acted: dict[int, bytearray] = {}
 
     def _max(self, column: Any) -> int:
         return int(self.session.scalar(select(func.max(column))) or 0)
@@ -787,6 +791,13 @@ class _History:
         number is unique, so nothing after it is compared)."""
         if at.tzinfo is not UTC:
             at = at.astimezone(UTC)
+        if actor[0] is not None and at <= self.now:  # what is after now never happens
+            days = self.acted.get(actor[0])
+            if days is None:
+                days = self.acted[actor[0]] = bytearray(
+                    periods.tehran_day(self.now) + 1 - self.first_day
+                )
+            days[periods.tehran_day(at) - self.first_day] = 1
         self.order += 1
         event = (_iso(at), self.order, actor[0], actor[1], kind, declaration_id, inquiry_id,
                  before, after, text, detail)  # fmt: skip
@@ -860,11 +871,18 @@ class _History:
              first_item, template_id)
         )  # fmt: skip
 
-    def finish(self) -> None:
-        """Write what is due by now; the events after now never happened."""
+    def finish(self, people: Mapping[int, tuple[str, str]]) -> None:
+        """Write what is due by now (the events after now never happened), and a sign-in of
+        each user (``people``: role and province by id) on each Tehran day they acted."""
         self.release(self.now)
         self.heap.clear()
         self.later.clear()
+        for user, days in sorted(self.acted.items()):
+            role, province = people[user]
+            self.sink.add_all(
+                "dashboard_sign_ins",
+                ((self.first_day + i, user, role, province, 1) for i, on in enumerate(days) if on),
+            )
 
     # -- one declaration -----------------------------------------------------------------
 
@@ -1358,6 +1376,20 @@ def _users(
     )
 
 
+def _people(
+    traders: Mapping[str, Sequence[tuple[int, str]]], officers: Mapping[str, tuple[int, str]]
+) -> dict[int, tuple[str, str]]:
+    """The role and province (traders: their office's; officers: none) of everyone who acts."""
+    offices = customs_offices()
+    people = {
+        user: (Role.TRADER.value, offices[office].province)
+        for office, users in traders.items()
+        for user, _ in users
+    }
+    people.update({user: (Role.OFFICER.value, "") for user, _ in officers.values()})
+    return people
+
+
 _SECONDARY_INDEXES = {
     "events": ("ix_events_declaration_id", "ix_events_inquiry_id"),
     "inquiries": ("ix_inquiries_agency_state_due", "ix_inquiries_agency_due",
@@ -1462,6 +1494,7 @@ def generate(
         "declarations": _columns(Declaration),
         "inquiries": _columns(Inquiry),
         "escalation_firings": _columns(EscalationFiring),
+        "dashboard_sign_ins": _columns(DashboardSignIn),
     }
     _check_columns()
     sink = _Sink(engine, tables)
@@ -1509,7 +1542,7 @@ def generate(
                         f"  {day}: {history.declarations:,} declarations, "
                         f"{history.inquiries:,} inquiries, {history.events:,} events"
                     )
-            history.finish()
+            history.finish(_people(traders, officers))
             history.fold()
             sink.commit()
         counts = dict(sink.counts)
@@ -1565,6 +1598,7 @@ _EXPECTED = {
                   "budget_minutes", "running_since", "paused_at", "remaining_minutes",
                   "trader_due_at", "policy_version", "escalation_level", "next_action_at",
                   "assigned_to", "acknowledged_at", "version"),
+    "dashboard_sign_ins": ("day", "user_id", "role", "province", "count"),
 }  # fmt: skip
 _DECIDED = frozenset(
     {InquiryState.APPROVED, InquiryState.REJECTED, InquiryState.LAPSED, InquiryState.WITHDRAWN}

@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from panjereh.audit import chain
 from panjereh.audit.models import Event
+from panjereh.auth.models import User
 from panjereh.dashboard import national, periods, projector, queries
+from panjereh.dashboard.models import DashboardSignIn
 from panjereh.db import transaction
 from panjereh.declarations.models import DeclarationItem
 from panjereh.escalation import ladder, sweep
@@ -59,6 +61,28 @@ def test_a_small_national_history_is_chained_and_its_dashboard_adds_up(
             now=START,
             cost_rate=Decimal("0.0005"),
         )
+    # A sign-in of each user on each Tehran day they acted (the adoption figures), as the
+    # stored log tells it; each with the user's role and province.
+    with session_factory() as session:
+        acted = {
+            (periods.tehran_day(at), user)
+            for at, user in session.execute(
+                select(Event.at, Event.actor_id).where(Event.actor_id.is_not(None))
+            )
+        }
+        signed = session.execute(
+            select(DashboardSignIn.day, DashboardSignIn.user_id, DashboardSignIn.role,
+                   DashboardSignIn.province, DashboardSignIn.count, User.role, User.province)
+            .join(User, User.id == DashboardSignIn.user_id)
+        ).all()  # fmt: skip
+        adoption = queries.adoption(session, now=START)["sign_ins"]
+    assert len(acted) > 100 and {(day, user) for day, user, *_ in signed} == acted
+    assert all((r, p, n) == (role, home or "", 1) for _, _, r, p, n, role, home in signed)
+    recent = {user for day, user in acted if day > periods.tehran_day(START) - 30}
+    assert (adoption["active_users"], adoption["sign_ins"]) == (
+        len(recent),
+        sum(1 for day, _ in acted if day > periods.tehran_day(START) - 30),
+    )
     facts = tmp_path / "facts.csv"
     assert national.write_facts(engine, facts) == summary.inquiries
     rows = list(csv.DictReader(facts.open(encoding="utf-8")))
