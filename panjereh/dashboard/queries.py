@@ -685,43 +685,40 @@ def adoption(session: Session, *, now: datetime) -> dict[str, Any]:
 
 def _sign_ins(session: Session, *, now: datetime, days: int = 30) -> dict[str, Any]:
     """Active users (distinct users who signed in) and sign-ins over the last ``days`` days,
-    by province and role, against the same days a year before."""
+    by province and role, against the same days a year before: one query, one row per span
+    and user (a few thousand at most), counted up here."""
     s = DashboardSignIn
     today = periods.tehran_day(now)
-    spans = {"recent": (today - days + 1, today), "year_before": (today - 364 - days, today - 364)}
+    recent, before = (today - days + 1, today), (today - 364 - days, today - 364)
+    span = case((s.day >= recent[0], "recent"), else_="year_before")
+    rows = session.execute(
+        select(span, s.province, s.role, s.user_id, func.sum(s.count))
+        .where(or_(s.day.between(*recent), s.day.between(*before)))
+        .group_by(span, s.province, s.role, s.user_id)
+    )
+    names = ("recent", "year_before")
+    zero = {f"{figure}_{name}": 0 for figure in ("active_users", "sign_ins") for name in names}
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    totals: dict[str, dict[str, int]] = {}
-    for name, (first, last) in spans.items():
-        where = s.day.between(first, last)
-        rows = session.execute(
-            select(s.province, s.role, func.count(func.distinct(s.user_id)), func.sum(s.count))
-            .where(where)
-            .group_by(s.province, s.role)
-        )
-        for province, role, users, count in rows:
-            group = found.setdefault((province, role), {"province": province, "role": role})
-            group[f"active_users_{name}"] = int(users)
-            group[f"sign_ins_{name}"] = int(count or 0)
-        total = session.execute(
-            select(func.count(func.distinct(s.user_id)), func.sum(s.count)).where(where)
-        ).one()
-        totals[name] = {"active_users": int(total[0] or 0), "sign_ins": int(total[1] or 0)}
+    users: dict[str, set[int]] = {name: set() for name in names}
+    total = dict.fromkeys(names, 0)
+    for name, province, role, user, count in rows:
+        group = found.setdefault((province, role), {"province": province, "role": role, **zero})
+        group[f"active_users_{name}"] += 1  # one row per user in a span and group
+        group[f"sign_ins_{name}"] += int(count)
+        users[name].add(user)
+        total[name] += int(count)
     groups = sorted(found.values(), key=lambda g: (g["province"], g["role"]))
     for group in groups:
-        for name in spans:
-            group.setdefault(f"active_users_{name}", 0)
-            group.setdefault(f"sign_ins_{name}", 0)
         group["growth"] = ratio(
             group["sign_ins_recent"] - group["sign_ins_year_before"], group["sign_ins_year_before"]
         )
-    recent, before = totals["recent"], totals["year_before"]
     return {
         "days": days,
-        "active_users": recent["active_users"],
-        "sign_ins": recent["sign_ins"],
-        "active_users_year_before": before["active_users"],
-        "sign_ins_year_before": before["sign_ins"],
-        "growth": ratio(recent["sign_ins"] - before["sign_ins"], before["sign_ins"]),
+        "active_users": len(users["recent"]),
+        "sign_ins": total["recent"],
+        "active_users_year_before": len(users["year_before"]),
+        "sign_ins_year_before": total["year_before"],
+        "growth": ratio(total["recent"] - total["year_before"], total["year_before"]),
         "groups": groups,
     }
 
