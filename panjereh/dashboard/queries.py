@@ -639,8 +639,9 @@ def delivery(session: Session, *, now: datetime) -> dict[str, Any]:
 
 
 def adoption(session: Session, *, now: datetime) -> dict[str, Any]:
-    """Users by province and role, and accounts opened in the last year against the year
-    before (sign-ins are not recorded yet: see ``docs/dashboard.md``)."""
+    """Users by province and role, accounts opened in the last year against the year before,
+    and active users and sign-ins over the last 30 days against the same days a year before
+    (``signins``)."""
     u = User
     year = now - timedelta(days=365)
     before = year - timedelta(days=365)
@@ -689,7 +690,8 @@ def _sign_ins(session: Session, *, now: datetime, days: int = 30) -> dict[str, A
     and user (a few thousand at most), counted up here."""
     s = DashboardSignIn
     today = periods.tehran_day(now)
-    recent, before = (today - days + 1, today), (today - 364 - days, today - 364)
+    recent = (today - days + 1, today)
+    before = (recent[0] - 364, recent[1] - 364)  # the same days of the week, 52 weeks before
     span = case((s.day >= recent[0], "recent"), else_="year_before")
     rows = session.execute(
         select(span, s.province, s.role, s.user_id, func.sum(s.count))

@@ -311,8 +311,9 @@ def delivery(
 def adoption(
     principal: CurrentPrincipal, session: SessionDep, now: NowDep, fmt: FormatParam = "json"
 ) -> Any:
-    """Users by province and role, and accounts opened in the last year against the year
-    before."""
+    """Users by province and role, accounts opened in the last year against the year before,
+    and active users and sign-ins over the last 30 days against the same days a year before
+    (the CSV and XLSX rows: the accounts by province and role)."""
     _national_only(principal)
     body = queries.adoption(session, now=now)
     return exports.respond(body, body["groups"], fmt=fmt, name="adoption")
