@@ -1327,10 +1327,12 @@ def _times(rng: random.Random, day: date, count: int) -> list[datetime]:
 
 def _users(
     session: Session, rng: random.Random, start: datetime, now: datetime, agencies: Sequence[str]
-) -> tuple[dict[str, list[tuple[int, str]]], dict[str, tuple[int, str]]]:
+) -> tuple[
+    dict[str, list[tuple[int, str]]], dict[str, tuple[int, str]], dict[int, tuple[str, str]]
+]:
     """Traders at every office (opened over the years, more each year), one officer and one
-    head per agency (heads act in no event here). Returns traders by office and officers by
-    agency."""
+    head per agency (heads act in no event here). Returns traders by office, officers by
+    agency, and the role and province (none: "") of each of them by id."""
     shared = hash_password(PASSWORD)
     offices = customs_offices()
     traders: dict[str, list[User]] = {}
@@ -1370,24 +1372,12 @@ def _users(
             session.add(user)
             table[code] = user
     session.flush()
+    acting = [u for us in traders.values() for u in us] + list(officers.values())
     return (
         {c: [(u.id, u.username) for u in us] for c, us in traders.items()},
         {c: (u.id, u.username) for c, u in officers.items()},
+        {u.id: (u.role, u.province or "") for u in acting},
     )
-
-
-def _people(
-    traders: Mapping[str, Sequence[tuple[int, str]]], officers: Mapping[str, tuple[int, str]]
-) -> dict[int, tuple[str, str]]:
-    """The role and province (traders: their office's; officers: none) of everyone who acts."""
-    offices = customs_offices()
-    people = {
-        user: (Role.TRADER.value, offices[office].province)
-        for office, users in traders.items()
-        for user, _ in users
-    }
-    people.update({user: (Role.OFFICER.value, "") for user, _ in officers.values()})
-    return people
 
 
 _SECONDARY_INDEXES = {
@@ -1482,7 +1472,7 @@ def generate(
     with transaction(factory) as session:
         version, document = rules.active(session=session)
         agencies = sorted({t.agency for t in document.inquiry_types})
-        traders, officers = _users(session, rng, start, now, agencies)
+        traders, officers, people = _users(session, rng, start, now, agencies)
         projector.reset(session)
         found = session.get(ChainHead, 1)
         head = (found.seq, found.hash) if found is not None else (0, GENESIS_HASH)
@@ -1542,7 +1532,7 @@ def generate(
                         f"  {day}: {history.declarations:,} declarations, "
                         f"{history.inquiries:,} inquiries, {history.events:,} events"
                     )
-            history.finish(_people(traders, officers))
+            history.finish(people)
             history.fold()
             sink.commit()
         counts = dict(sink.counts)
