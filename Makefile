@@ -56,7 +56,7 @@ lint: install-dev
 test: lint assets
 	$(BIN)/python -m pytest -q
 
-# `make bench` runs every benchmark but the national dashboard (10 million inquiries, 20 to 35
+# `make bench` runs every benchmark but the national dashboard (10 million inquiries, 15 to 35
 # minutes by host): `BENCH_ARGS="--only dashboard"` runs that one, `BENCH_ARGS=--quick` all of
 # them short.
 bench: install-dev assets

@@ -49,7 +49,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen benchmarks; the exit code is 1 if one of them failed to run."""
     args = _arguments(argv)
-    # The national dashboard benchmark writes ten million inquiries (20 to 35 minutes by host,
+    # The national dashboard benchmark writes ten million inquiries (15 to 35 minutes by host,
     # ~26 GB): it runs when named with --only, or in its quick form with --quick.
     if args.only:
         names = tuple(n for n in BENCHMARKS if n in args.only)

@@ -60,7 +60,7 @@ def render(
         "",
         "Written by `make bench` (`python -m bench`), which runs the benchmarks on one"
         " machine in one run and rewrites this file; do not edit it by hand. The national"
-        " dashboard benchmark (ten million inquiries, 20 to 35 minutes by host) runs only"
+        " dashboard benchmark (ten million inquiries, 15 to 35 minutes by host) runs only"
         " when named: `python -m bench --only dashboard`; its full-scale figures are also in"
         " [dashboard.md](dashboard.md).",
         "`python -m bench --only NAME` reruns one benchmark (its section is replaced, the"
