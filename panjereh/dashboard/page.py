@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, FastAPI, Query
 from fastapi.responses import FileResponse, HTMLResponse, Response
@@ -26,7 +27,8 @@ from jinja2.ext import _make_new_gettext, _make_new_ngettext
 from jinja2.runtime import Context
 
 from panjereh.auth.models import Role
-from panjereh.dashboard import periods, queries
+from panjereh.dashboard import exports, periods, queries
+from panjereh.dashboard import router as api
 from panjereh.dashboard.periods import Period
 from panjereh.dashboard.projector import ALL
 from panjereh.dashboard.router import parse_period
@@ -138,32 +140,32 @@ PERSIAN: dict[str, str] = {
     "Who uses the single window: sign-ins over the last 30 days against the same 30 days a "
     "year before, and the accounts.": (
         "چه کسانی از پنجره واحد استفاده می‌کنند: ورودها در ۳۰ روز گذشته در برابر همان ۳۰ روز در "
-        "سال پیش، و حساب‌ها."
+        "یک سال پیش و حساب‌ها."
     ),
     "Active users": "کاربران فعال",
     "Sign-ins": "ورودها",
-    "a year before": "سال پیش",
+    "a year before": "یک سال پیش",
     "Growth": "رشد",
-    "sign-ins, against a year before": "ورودها، در برابر سال پیش",
+    "sign-ins, against a year before": "ورودها، در برابر یک سال پیش",
     "Accounts": "حساب‌ها",
-    "opened in the last 365 days": "بازشده در ۳۶۵ روز گذشته",
-    "By role": "بر پایه نقش",
-    "By province": "بر پایه استان",
-    "Role": "نقش",
+    "opened in the last 365 days": "ایجادشده در ۳۶۵ روز گذشته",
+    "By role": "به تفکیک نقش",
+    "By province": "به تفکیک استان",
     "No province": "بدون استان",
     "%(p)s up": "%(p)s افزایش",
     "%(p)s down": "%(p)s کاهش",
     "Delivery to agencies' systems": "تحویل به سامانه‌های دستگاه‌ها",
-    "Messages to each connected agency's own system: waiting, given up, and the time from the "
-    "commit to the agency's receipt.": (
-        "پیام‌ها به سامانه خود هر دستگاه متصل: در انتظار، رهاشده، و زمان از ثبت تا دریافت در دستگاه."
+    "Messages to each connected agency's own system: those its system has not taken in yet "
+    "(some given up after every retry), and the time from the commit to the agency's receipt.": (
+        "پیام‌های ارسالی به سامانه هر دستگاه متصل: آنچه سامانه دستگاه هنوز دریافت نکرده است "
+        "(برخی پس از همه تلاش‌ها رهاشده) و زمان از ثبت تا دریافت در دستگاه."
     ),
     "Mode": "شیوه",
     "Messages": "پیام‌ها",
     "Delivered": "تحویل‌شده",
-    "Waiting": "در انتظار",
-    "Given up": "رهاشده",
-    "Oldest waiting": "قدیمی‌ترین در انتظار",
+    "Not taken in": "دریافت‌نشده",
+    "of them given up": "از آن میان رهاشده",
+    "Oldest not taken in": "قدیمی‌ترین دریافت‌نشده",
     "Delivery time p50": "زمان تحویل (میانه)",
     "seconds": "ثانیه",
     "Last error": "آخرین خطا",
@@ -196,7 +198,7 @@ def _percent(value: Decimal | float | None, lang: Any) -> str:
 def _days(minutes: float | None, per_day: int, lang: Any) -> str:
     if minutes is None:
         return "–"
-    return str(lang.fixed(minutes / per_day, 1))
+    return lang.fixed(minutes / per_day, 1)  # type: ignore[no-any-return]
 
 
 def _growth(value: Decimal | None, lang: Any) -> str:
@@ -410,6 +412,29 @@ def agency_page(
         trend_json=_chart(trend["points"], page.lang),
         fresh=queries.freshness(session, now=now),
     )
+
+
+@router.get("/dashboard/data/{name}")
+def data(
+    page: PageDep,
+    name: Literal["league", "overdue", "adoption", "delivery"],
+    period: Annotated[str, Query(max_length=40)] = "last:30",
+    agency: Annotated[str, Query(max_length=16)] = "",
+    fmt: Annotated[Literal["csv", "xlsx", "json"], Query(alias="format")] = "csv",
+) -> Any:
+    """The page's tables as data for the signed-in reader (the API's endpoints, which take a
+    bearer token, with the page's session): the same rows, the same access rules."""
+    principal = page.require(*READERS)
+    session, now = page.db, page.now
+    chosen, _ = _period(period, now)
+    if name == "league":
+        return api.league(principal, session, now, period=chosen, fmt=fmt)
+    if name == "overdue":
+        return api.overdue(principal, session, now, agency=agency, limit=1000, fmt=fmt)
+    if name == "adoption":
+        return api.adoption(principal, session, now, fmt=fmt)
+    rows = [asdict(h) for h in exchange.health(session=session, principal=principal)]
+    return exports.respond({"agencies": rows}, rows, fmt=fmt, name="delivery")
 
 
 @router.get("/dashboard/assets/{name}")

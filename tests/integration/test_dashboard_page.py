@@ -4,7 +4,9 @@ the switch, the drill-down to an agency's overdue inquiries, and who may open it
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -134,3 +136,34 @@ def test_agency_heads_see_the_league_and_their_own_agency_only(site: Any) -> Non
     assert head.get("/dashboard/agencies/IFDA").status_code == 403
     officer = site("officer-x")
     assert officer.get("/dashboard").status_code == 403
+
+
+def test_the_page_s_data_links_download_with_the_session_and_its_access_rules(site: Any) -> None:
+    supervisor = site("sup")
+    page = supervisor.get("/dashboard?period=all").text
+    links = re.findall(r'href="(/dashboard/data/[^"]+)"', page)
+    assert len(links) == 6  # league, adoption and delivery, each as CSV and XLSX
+    league = supervisor.get(html.unescape(links[0]))
+    assert league.status_code == 200 and league.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(league.content.decode("utf-8-sig"))))
+    agencies = re.findall(r'<tr class="rate-[a-z]+[^"]*">\s*<th scope="row"><a', page)
+    assert len(rows) == len(agencies) >= 5 and {"agency", "received", "on_time_rate"} <= set(
+        rows[0]
+    )
+    xlsx = supervisor.get(html.unescape(links[1]))
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"  # a zip: the workbook
+    assert supervisor.get("/dashboard/data/delivery?format=csv").status_code == 200
+    drill = supervisor.get("/dashboard/agencies/INSO").text
+    (overdue,) = re.findall(r'href="(/dashboard/data/overdue[^"]+format=csv)"', drill)
+    listed = supervisor.get(html.unescape(overdue))
+    shown = re.search(r'is-overdue-count">(\d+)<', drill)
+    assert shown is not None
+    assert len(listed.content.decode("utf-8-sig").splitlines()) - 1 == int(shown.group(1))
+    head = site("head-inso-x")
+    assert head.get("/dashboard/data/overdue?agency=INSO").status_code == 200
+    assert head.get("/dashboard/data/overdue?agency=IFDA").status_code == 403
+    assert head.get("/dashboard/data/adoption").status_code == 403
+    assert head.get("/dashboard/data/delivery").status_code == 403
+    assert site("officer-x").get("/dashboard/data/league").status_code == 403
+    anonymous = TestClient(supervisor.app, follow_redirects=False)
+    assert anonymous.get("/dashboard/data/league").status_code == 303  # to the sign-in
