@@ -744,6 +744,7 @@ class _History:
         self.rates = projector.Rates(session).of(self.version)
         # Who acted on which Tehran day (a user signs in to act): a flag per day and user.
         self.first_day = periods.tehran_day(start)
+        self.days = periods.tehran_day(now) + 1 - self.first_day
         self.acted: dict[int, bytearray] = {}
 
     def _max(self, column: Any) -> int:
@@ -794,9 +795,7 @@ class _History:
         if actor[0] is not None and at <= self.now:  # what is after now never happens
             days = self.acted.get(actor[0])
             if days is None:
-                days = self.acted[actor[0]] = bytearray(
-                    periods.tehran_day(self.now) + 1 - self.first_day
-                )
+                days = self.acted[actor[0]] = bytearray(self.days)
             days[periods.tehran_day(at) - self.first_day] = 1
         self.order += 1
         event = (_iso(at), self.order, actor[0], actor[1], kind, declaration_id, inquiry_id,

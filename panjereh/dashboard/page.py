@@ -36,6 +36,7 @@ from panjereh.dashboard.settings import get_dashboard_settings
 from panjereh.errors import Forbidden
 from panjereh.exchange import service as exchange
 from panjereh.web.core import Page, PageDep, WebRoute
+from panjereh.web.i18n import Lang
 from panjereh.web.templating import templates
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -174,13 +175,16 @@ PERSIAN: dict[str, str] = {
 }
 
 
-@pass_context
-def _gettext(context: Context, message: str) -> str:
-    lang = context["lang"]
+def _translate(lang: Lang, message: str) -> str:
+    """``message`` in ``lang``: the dashboard's own Persian, else the web catalogue's."""
     if lang.code == "fa" and message in PERSIAN:
         return PERSIAN[message]
-    text: str = lang.gettext(message)
-    return text
+    return lang.gettext(message)
+
+
+@pass_context
+def _gettext(context: Context, message: str) -> str:
+    return _translate(context["lang"], message)
 
 
 @pass_context
@@ -189,31 +193,30 @@ def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
     return text
 
 
-def _percent(value: Decimal | float | None, lang: Any) -> str:
+def _percent(value: Decimal | float | None, lang: Lang) -> str:
     if value is None:
         return "–"
     return f"{lang.fixed(value * 100, 1)}{'٪' if lang.code == 'fa' else '%'}"
 
 
-def _days(minutes: float | None, per_day: int, lang: Any) -> str:
+def _days(minutes: float | None, per_day: int, lang: Lang) -> str:
     if minutes is None:
         return "–"
-    return lang.fixed(minutes / per_day, 1)  # type: ignore[no-any-return]
+    return lang.fixed(minutes / per_day, 1)
 
 
-def _growth(value: Decimal | None, lang: Any) -> str:
+def _growth(value: Decimal | None, lang: Lang) -> str:
     """A change against a year before, in words (a sign reads badly beside Persian digits)."""
     if value is None:
         return "–"
     message = "%(p)s up" if value >= 0 else "%(p)s down"
-    text = PERSIAN[message] if lang.code == "fa" else message
-    return text % {"p": _percent(abs(value), lang)}
+    return _translate(lang, message) % {"p": _percent(abs(value), lang)}
 
 
-def _money(value: Decimal | int | None, lang: Any) -> str:
+def _money(value: Decimal | int | None, lang: Lang) -> str:
     if value is None:
         return "–"
-    return str(lang.number(Decimal(value).quantize(Decimal(1))))
+    return lang.number(Decimal(value).quantize(Decimal(1)))
 
 
 def _rate_class(value: Decimal | None) -> str:
@@ -298,27 +301,6 @@ def _options(today: int, lang: str) -> list[tuple[str, str]]:
     return [(p, p) for p in PERIODS] + [(this_month, periods.jalali_label(jmonth, lang))]
 
 
-def _adoption(figures: dict[str, Any]) -> dict[str, Any]:
-    """``queries.adoption`` for the page: its groups (one per province and role) added up by
-    role and by province, accounts and sign-ins side by side, most sign-ins first."""
-    counted = ("users", "active_users_recent", "sign_ins_recent", "sign_ins_year_before")
-    tables: dict[str, list[dict[str, Any]]] = {}
-    for dimension in ("role", "province"):
-        rows: dict[str, dict[str, Any]] = {}
-        for group in figures["groups"] + figures["sign_ins"]["groups"]:
-            row = rows.setdefault(
-                group[dimension], {"key": group[dimension], **dict.fromkeys(counted, 0)}
-            )
-            for name in counted:
-                row[name] += group.get(name, 0)
-        for row in rows.values():
-            row["growth"] = queries.ratio(
-                row["sign_ins_recent"] - row["sign_ins_year_before"], row["sign_ins_year_before"]
-            )
-        tables[dimension] = sorted(rows.values(), key=lambda r: -r["sign_ins_recent"])
-    return {**figures, "by_role": tables["role"], "by_province": tables["province"]}
-
-
 def _period(text: str, now: datetime) -> tuple[str, Period]:
     try:
         return text, parse_period(text, today=periods.tehran_day(now))
@@ -373,7 +355,7 @@ def dashboard(
         rate=rate,
         meter=min(1.0, waiting / filed) if filed else 0.0,
         jalali_label=periods.jalali_label,
-        adoption=_adoption(queries.adoption(session, now=now)) if national else None,
+        adoption=queries.adoption(session, now=now) if national else None,
         delivery=exchange.health(session=session, principal=principal) if national else None,
     )
 
@@ -426,9 +408,8 @@ def data(
     bearer token, with the page's session): the same rows, the same access rules."""
     principal = page.require(*READERS)
     session, now = page.db, page.now
-    chosen, _ = _period(period, now)
-    if name == "league":
-        return api.league(principal, session, now, period=chosen, fmt=fmt)
+    if name == "league":  # a period it cannot read: 422, as from the API
+        return api.league(principal, session, now, period=period, fmt=fmt)
     if name == "overdue":
         return api.overdue(principal, session, now, agency=agency, limit=1000, fmt=fmt)
     if name == "adoption":

@@ -681,7 +681,28 @@ def adoption(session: Session, *, now: datetime) -> dict[str, Any]:
         "growth": ratio(recent - earlier, earlier),
         "groups": groups,
         "sign_ins": sign_ins,
+        "by_role": added_up(groups, sign_ins["groups"], "role"),
+        "by_province": added_up(groups, sign_ins["groups"], "province"),
     }
+
+
+def added_up(
+    accounts: list[dict[str, Any]], sign_ins: list[dict[str, Any]], dimension: str
+) -> list[dict[str, Any]]:
+    """The accounts and sign-in groups (one per province and role) added up by ``dimension``
+    (``role`` or ``province``), side by side, with the sign-ins' growth; most sign-ins first."""
+    counted = ("users", "active_users_recent", "sign_ins_recent", "sign_ins_year_before")
+    rows: dict[str, dict[str, Any]] = {}
+    for group in accounts + sign_ins:
+        key = group[dimension]
+        row = rows.setdefault(key, {"key": key, **dict.fromkeys(counted, 0)})
+        for name in counted:
+            row[name] += group.get(name, 0)
+    for row in rows.values():
+        row["growth"] = ratio(
+            row["sign_ins_recent"] - row["sign_ins_year_before"], row["sign_ins_year_before"]
+        )
+    return sorted(rows.values(), key=lambda r: -r["sign_ins_recent"])
 
 
 def _sign_ins(session: Session, *, now: datetime, days: int = 30) -> dict[str, Any]:

@@ -1230,7 +1230,7 @@ class _Replay:
     ) -> None:
         self._factory, self._rng, self._clock, self._now = factory, rng, clock, now
         self._principals, self._homes, self._calendars = principals, homes, calendars
-        self._signed_in: set[tuple[int, int | None]] = set()
+        self._signed_in: set[tuple[int, int]] = set()
         self._queue: list[tuple[datetime, int, _Action]] = []
         self._seq = 0
         self.actions = 0
@@ -1272,8 +1272,9 @@ class _Replay:
     def _sign_in(self, session: Session, principal: Principal, at: datetime) -> None:
         """Count the user's sign-in for the adoption figures, once on each Tehran day they
         act (they sign in to act)."""
+        assert principal.id is not None and principal.role is not None  # a demo account
         day = (periods.tehran_day(at), principal.id)
-        if day in self._signed_in or principal.role is None or principal.id is None:
+        if day in self._signed_in:
             return
         self._signed_in.add(day)
         signins.record(

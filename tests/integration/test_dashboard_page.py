@@ -153,6 +153,7 @@ def test_the_page_s_data_links_download_with_the_session_and_its_access_rules(si
     xlsx = supervisor.get(html.unescape(links[1]))
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"  # a zip: the workbook
     assert supervisor.get("/dashboard/data/delivery?format=csv").status_code == 200
+    assert supervisor.get("/dashboard/data/league?period=someday").status_code == 422
     drill = supervisor.get("/dashboard/agencies/INSO").text
     (overdue,) = re.findall(r'href="(/dashboard/data/overdue[^"]+format=csv)"', drill)
     listed = supervisor.get(html.unescape(overdue))

@@ -188,10 +188,10 @@ def test_the_national_generators_iso_text_is_isoformats(instant: datetime) -> No
     assert national._iso(instant) == instant.isoformat()  # the second time from its caches
 
 
-def test_the_page_adds_adoption_up_by_role_and_by_province() -> None:
+def test_adoption_is_added_up_by_role_and_by_province() -> None:
     from decimal import Decimal
 
-    from panjereh.dashboard.page import _adoption
+    from panjereh.dashboard.queries import added_up
 
     def accounts(province: str, role: str, users: int) -> dict[str, object]:
         return {"province": province, "role": role, "users": users}
@@ -212,14 +212,15 @@ def test_the_page_adds_adoption_up_by_role_and_by_province() -> None:
                                 signed("IR-23", "trader", 1, 2, 2),
                                 signed("IR-23", "officer", 2, 9, 0)]},
     }  # fmt: skip
-    page = _adoption(figures)
-    roles = {r["key"]: r for r in page["by_role"]}
-    assert [r["key"] for r in page["by_role"]] == ["trader", "officer", "supervisor"]
+    by_role = added_up(figures["groups"], figures["sign_ins"]["groups"], "role")
+    by_province = added_up(figures["groups"], figures["sign_ins"]["groups"], "province")
+    roles = {r["key"]: r for r in by_role}
+    assert [r["key"] for r in by_role] == ["trader", "officer", "supervisor"]
     assert (roles["trader"]["users"], roles["trader"]["active_users_recent"]) == (8, 3)
     assert (roles["trader"]["sign_ins_recent"], roles["trader"]["sign_ins_year_before"]) == (12, 6)
     assert roles["trader"]["growth"] == Decimal("1")  # 12 against 6: doubled
     assert roles["officer"]["growth"] is None and roles["supervisor"]["sign_ins_recent"] == 0
-    provinces = {r["key"]: r for r in page["by_province"]}
+    provinces = {r["key"]: r for r in by_province}
     assert provinces["IR-23"]["users"] == 5 and provinces["IR-23"]["sign_ins_recent"] == 11
     assert provinces["IR-23"]["growth"] == Decimal("4.5")  # 11 against 2
     assert provinces[""]["users"] == 1
