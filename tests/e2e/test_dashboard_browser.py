@@ -16,10 +16,9 @@ import pytest
 
 from panjereh.auth.models import Role
 from panjereh.clock import SystemClock
+from panjereh.formatting import persian_digits, plain_number
 from panjereh.sla.calendar import TEHRAN
 from tests.e2e.server import LiveServer, assets_ready, history_store, live_server
-
-_PERSIAN = str.maketrans("۰۱۲۳۴۵۶۷۸۹٬", "0123456789,")
 
 # What the trend chart holds and whether it is drawn: the chart Chart.js keeps for the canvas,
 # and how many of the canvas's pixels were painted.
@@ -75,12 +74,8 @@ def _today() -> jdatetime.date:
     return jdatetime.date.fromgregorian(date=datetime.now(TEHRAN).date(), locale="fa_IR")
 
 
-def _persian(value: object) -> str:
-    return str(value).translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
-
-
 def _number(text: str) -> int:
-    return int(text.translate(_PERSIAN).replace(",", ""))
+    return int(plain_number(text))
 
 
 def _column(page: Any, index: int) -> list[int]:
@@ -130,7 +125,7 @@ def test_the_supervisor_reads_the_national_dashboard_in_a_browser(
 
     periods = page.locator("#period option").all_inner_texts()
     today = _today()
-    assert _persian(today.strftime("%B %Y")) in periods  # this Jalali month, by name
+    assert persian_digits(today.strftime("%B %Y")) in periods  # this Jalali month, by name
 
     page.click("table.league thead a[href*='sort=received&']")
     page.wait_for_url(re.compile(r"sort=received&order=asc"))
@@ -154,7 +149,7 @@ def test_the_supervisor_reads_the_national_dashboard_in_a_browser(
     assert "rate-fair" in inso.get_attribute("class")  # messages waiting, none given up
     cells = inso.locator("td").all_inner_texts()
     assert cells[0] == "pull" and _number(cells[3]) == _number(cells[1]) > 0  # none taken in
-    years = f"({_persian(today.year)}|{_persian(today.year - 1)})"  # 42 days of history
+    years = persian_digits(f"({today.year}|{today.year - 1})")  # 42 days of history
     assert re.search(rf"[۰-۹]+ \S+ {years}", cells[5])  # the oldest waiting, a Jalali date
 
     page.select_option("#period", "all")
